@@ -1,0 +1,3 @@
+from limitwise.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""The ``limitwise`` command line. Each domain contributes a sub-command group."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from limitwise import __version__
+from limitwise.kit import migrate
+from limitwise.kit.cli import DbOption
+from limitwise.kit.errors import LimitwiseError
+from limitwise.ledger.cli import app as ledger_app
+
+app = typer.Typer(
+    help="limitwise: consumer revolving credit lines, decided and explained.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(ledger_app, name="ledger")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"limitwise {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """limitwise command line."""
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Migrate the database to the newest schema."""
+    migrate.upgrade(db)
+    current, _heads = migrate.current_revisions(db)
+    typer.echo(f"database at {', '.join(sorted(current))}")
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Show the schema revision of the database and whether it is up to date."""
+    current, heads = migrate.current_revisions(db)
+    state = "up to date" if current == heads else f"behind (head: {', '.join(sorted(heads))})"
+    typer.echo(f"{', '.join(sorted(current)) or 'empty'}: {state}")
+
+
+@app.command("demo")
+def demo(
+    db: DbOption = None,
+    accounts: Annotated[int, typer.Option(help="How many demo accounts to open.")] = 5,
+) -> None:
+    """Build the demo book: migrate, open accounts, move money, prove the trial balance."""
+    from limitwise.demo import run_demo
+
+    raise typer.Exit(run_demo(db, accounts=accounts, console=Console()))
+
+
+def main() -> None:
+    """Console entry point: refusals and unreachable databases become one clear line."""
+    err = Console(stderr=True)
+    try:
+        app()
+    except LimitwiseError as exc:
+        err.print(f"[red]error[/red]: {exc}")
+        sys.exit(2)
+    except OperationalError as exc:
+        err.print(f"[red]error[/red]: cannot use the database: {exc.orig}")
+        sys.exit(2)

@@ -1,0 +1,42 @@
+"""Run the packaged Alembic migrations against any database URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from limitwise.kit.db import make_engine, normalise_url, resolve_url
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option(
+        "file_template",
+        "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s",
+    )
+    config.set_main_option("sqlalchemy.url", normalise_url(resolve_url(url)).replace("%", "%%"))
+    return config
+
+
+def upgrade(url: str | None = None, revision: str = "heads") -> None:
+    """Migrate the database at ``url`` to ``revision`` (default: every head)."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def current_revisions(url: str | None = None) -> tuple[set[str], set[str]]:
+    """(revisions the database is at, head revisions the package ships)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    return current, heads

@@ -1,0 +1,5 @@
+"""Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
+
+from limitwise.ledger import models as ledger_models
+
+__all__ = ["ledger_models"]
