@@ -174,7 +174,8 @@ def test_check_reports_a_tampered_balance(engine, clock):
     with engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE ledger_accounts SET balance_fen = balance_fen + 1 WHERE code = 'lender:funding'"
+                "UPDATE ledger_accounts SET balance_fen = balance_fen + 1 "
+                "WHERE code = 'lender:funding'"
             )
         )
         conn.execute(
