@@ -1,0 +1,56 @@
+"""The command line, run as a real process on both backends."""
+
+import subprocess
+import sys
+
+from sqlalchemy import text
+
+from limitwise import __version__
+
+
+def limitwise(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "limitwise", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+def test_version():
+    result = limitwise("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"limitwise {__version__}"
+
+
+def test_upgrade_then_check_an_empty_database(db_url):
+    upgraded = limitwise("db", "upgrade", "--db", db_url)
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = limitwise("db", "current", "--db", db_url)
+    assert "up to date" in current.stdout
+    checked = limitwise("ledger", "check", "--db", db_url)
+    assert checked.returncode == 0, checked.stdout
+    assert "trial balance OK" in checked.stdout
+
+
+def test_demo_then_check_then_tamper(db_url, engine):
+    demo = limitwise("demo", "--db", db_url)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "trial balance OK" in demo.stdout
+    again = limitwise("demo", "--db", db_url)
+    assert again.returncode == 0
+    assert _book_lines(again.stdout) == _book_lines(demo.stdout)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE ledger_accounts SET balance_fen = balance_fen + 7"))
+    checked = limitwise("ledger", "check", "--db", db_url)
+    assert checked.returncode == 1
+    assert "trial balance FAILED" in checked.stdout
+    assert "legs sum to" in checked.stdout
+
+
+def _book_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if "DEMO-" in line]
+
+
+def test_unreachable_database_is_one_clear_line(tmp_path):
+    result = limitwise("ledger", "check", "--db", f"sqlite:///{tmp_path}/missing/dir/x.db")
+    assert result.returncode == 2
+    assert "cannot use the database" in result.stderr
+    assert "Traceback" not in result.stderr

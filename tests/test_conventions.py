@@ -1,0 +1,68 @@
+"""Conventions checked by code: SQL only in repositories, time only through the clock."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "limitwise"
+QUERY_BUILDERS = {"select", "insert", "update", "delete", "text"}
+SQL_HOMES = {"repository.py", "queries.py"}
+WALL_CLOCK_CALLS = {
+    ("date", "today"),
+    ("datetime", "now"),
+    ("datetime", "utcnow"),
+    ("time", "time"),
+}
+CLOCK_HOME = SRC / "kit" / "clock.py"
+
+
+def _modules() -> list[Path]:
+    return [p for p in SRC.rglob("*.py") if "migrations" not in p.parts]
+
+
+def sql_offenders(paths: Iterable[Path]) -> list[str]:
+    """Modules outside a repository that import SQLAlchemy's query builders."""
+    offenders = []
+    for path in paths:
+        if path.name in SQL_HOMES:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
+                names = {alias.name for alias in node.names} & QUERY_BUILDERS
+                if names:
+                    offenders.append(f"{path.name} imports {sorted(names)}")
+    return offenders
+
+
+def wall_clock_offenders(paths: Iterable[Path]) -> list[str]:
+    """Calls such as ``date.today()`` or ``datetime.now()`` outside the clock module."""
+    offenders = []
+    for path in paths:
+        if path == CLOCK_HOME:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                owner_name = (
+                    owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                )
+                if (owner_name, node.func.attr) in WALL_CLOCK_CALLS:
+                    offenders.append(f"{path.name}:{node.lineno}")
+    return offenders
+
+
+def test_queries_are_built_only_in_repositories():
+    assert sql_offenders(_modules()) == []
+
+
+def test_business_code_never_reads_the_wall_clock():
+    assert wall_clock_offenders(_modules()) == []
+
+
+def test_the_checks_catch_an_offender(tmp_path):
+    bad = tmp_path / "service.py"
+    bad.write_text("from sqlalchemy import select\nimport datetime\nx = datetime.date.today()\n")
+    assert sql_offenders([bad]) == ["service.py imports ['select']"]
+    assert wall_clock_offenders([bad]) == ["service.py:3"]
