@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -19,86 +21,170 @@ from limitwise.ledger.models import (
     LedgerAccount,
 )
 
+ACCOUNTS = cast(Table, LedgerAccount.__table__)
+ENTRIES = cast(Table, JournalEntry.__table__)
+LEGS = cast(Table, JournalLeg.__table__)
+HOLDS = cast(Table, Hold.__table__)
+KEYS = cast(Table, IdempotencyRecord.__table__)
 
-def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, LedgerAccount]:
+ACCOUNT_COLUMNS = (
+    ACCOUNTS.c.id,
+    ACCOUNTS.c.code,
+    ACCOUNTS.c.kind,
+    ACCOUNTS.c.purpose,
+    ACCOUNTS.c.owner_ref,
+    ACCOUNTS.c.balance_fen,
+    ACCOUNTS.c.pending_debit_fen,
+    ACCOUNTS.c.debit_limit_fen,
+    ACCOUNTS.c.strict_normal_balance,
+)
+
+
+@dataclass
+class AccountRow:
+    """A ledger account as read inside a transaction; the service mutates and writes it back."""
+
+    id: int
+    code: str
+    kind: str
+    purpose: str
+    owner_ref: str | None
+    balance_fen: int
+    pending_debit_fen: int
+    debit_limit_fen: int | None
+    strict_normal_balance: bool
+
+
+@dataclass
+class HoldRow:
+    id: int
+    hold_ref: str
+    debit_account_id: int
+    credit_account_id: int
+    amount_fen: int
+    status: str
+    kind: str
+
+
+SELECT_ACCOUNTS = select(*ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)
+LOCK_BY_CODES = SELECT_ACCOUNTS.where(
+    ACCOUNTS.c.code.in_(bindparam("codes", expanding=True))
+).with_for_update()
+LOCK_BY_IDS = SELECT_ACCOUNTS.where(
+    ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))
+).with_for_update()
+WRITE_BACK = update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id"))
+INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
+INSERT_LEGS = insert(LEGS)
+
+
+def _rows(session: Session, statement: Executable, **params: Any) -> list[AccountRow]:
+    """Core statements run on the session's connection: no ORM flush machinery on the hot path."""
+    return [AccountRow(*row) for row in session.connection().execute(statement, params)]
+
+
+def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, AccountRow]:
     """Load accounts by code with ``FOR UPDATE`` (ignored by SQLite), locking in id order."""
-    rows = session.scalars(
-        select(LedgerAccount)
-        .where(LedgerAccount.code.in_(sorted(set(codes))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    ).all()
+    rows = _rows(session, LOCK_BY_CODES, codes=sorted(set(codes)))
     return {row.code: row for row in rows}
 
 
-def lock_account_ids(session: Session, ids: Iterable[int]) -> dict[int, LedgerAccount]:
-    rows = session.scalars(
-        select(LedgerAccount)
-        .where(LedgerAccount.id.in_(sorted(set(ids))))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    ).all()
+def lock_account_ids(session: Session, ids: Iterable[int]) -> dict[int, AccountRow]:
+    rows = _rows(session, LOCK_BY_IDS, ids=sorted(set(ids)))
     return {row.id: row for row in rows}
 
 
-def find_account(session: Session, code: str) -> LedgerAccount | None:
-    return session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one_or_none()
+def find_account(session: Session, code: str) -> AccountRow | None:
+    rows = _rows(session, SELECT_ACCOUNTS.where(ACCOUNTS.c.code == code))
+    return rows[0] if rows else None
 
 
-def accounts_of_owner(session: Session, owner_ref: str) -> Sequence[LedgerAccount]:
-    return session.scalars(
-        select(LedgerAccount).where(LedgerAccount.owner_ref == owner_ref).order_by(LedgerAccount.id)
-    ).all()
+def accounts_of_owner(session: Session, owner_ref: str) -> list[AccountRow]:
+    return _rows(session, SELECT_ACCOUNTS.where(ACCOUNTS.c.owner_ref == owner_ref))
 
 
-def all_accounts(session: Session) -> Sequence[LedgerAccount]:
-    return session.scalars(select(LedgerAccount).order_by(LedgerAccount.id)).all()
+def all_accounts(session: Session) -> list[AccountRow]:
+    return _rows(session, SELECT_ACCOUNTS)
 
 
-def add(session: Session, row: LedgerAccount | JournalEntry | JournalLeg | Hold) -> None:
-    session.add(row)
-    session.flush()
+def insert_account(session: Session, **values: Any) -> None:
+    session.connection().execute(insert(ACCOUNTS), values)
 
 
-def add_legs(session: Session, legs: Sequence[JournalLeg]) -> None:
-    session.add_all(legs)
-    session.flush()
+def write_back_accounts(session: Session, accounts: Iterable[AccountRow]) -> None:
+    """Store the balances, reservations and limits the service computed."""
+    session.connection().execute(
+        WRITE_BACK,
+        [
+            {
+                "account_id": row.id,
+                "balance_fen": row.balance_fen,
+                "pending_debit_fen": row.pending_debit_fen,
+                "debit_limit_fen": row.debit_limit_fen,
+            }
+            for row in accounts
+        ],
+    )
 
 
-def find_entry(session: Session, entry_ref: str) -> JournalEntry | None:
-    return session.scalars(
-        select(JournalEntry).where(JournalEntry.entry_ref == entry_ref)
-    ).one_or_none()
+def insert_entry(session: Session, **values: Any) -> int:
+    return int(session.connection().execute(INSERT_ENTRY, values).scalar_one())
 
 
-def legs_of_entry(session: Session, entry_id: int) -> Sequence[JournalLeg]:
-    return session.scalars(
-        select(JournalLeg).where(JournalLeg.entry_id == entry_id).order_by(JournalLeg.id)
-    ).all()
+def insert_legs(session: Session, legs: list[dict[str, int]]) -> None:
+    session.connection().execute(INSERT_LEGS, legs)
 
 
-def reversal_of(session: Session, entry_id: int) -> JournalEntry | None:
-    return session.scalars(
-        select(JournalEntry).where(JournalEntry.reverses_entry_id == entry_id)
-    ).one_or_none()
+def find_entry(session: Session, entry_ref: str) -> Any:
+    return session.execute(select(ENTRIES).where(ENTRIES.c.entry_ref == entry_ref)).first()
 
 
-def lock_hold(session: Session, hold_ref: str) -> Hold | None:
-    return session.scalars(
-        select(Hold).where(Hold.hold_ref == hold_ref).with_for_update()
-    ).one_or_none()
-
-
-def account_codes(session: Session, ids: Iterable[int]) -> dict[int, str]:
+def legs_of_entry(session: Session, entry_id: int) -> list[tuple[str, int]]:
+    """(account code, amount) of each leg, in posting order."""
     rows = session.execute(
-        select(LedgerAccount.id, LedgerAccount.code).where(LedgerAccount.id.in_(set(ids)))
-    ).all()
-    return {row.id: row.code for row in rows}
+        select(ACCOUNTS.c.code, LEGS.c.amount_fen)
+        .join(ACCOUNTS, ACCOUNTS.c.id == LEGS.c.account_id)
+        .where(LEGS.c.entry_id == entry_id)
+        .order_by(LEGS.c.id)
+    )
+    return [(code, int(amount)) for code, amount in rows]
+
+
+def is_reversed(session: Session, entry_id: int) -> bool:
+    found = session.execute(
+        select(ENTRIES.c.id).where(ENTRIES.c.reverses_entry_id == entry_id)
+    ).first()
+    return found is not None
+
+
+def insert_hold(session: Session, **values: Any) -> None:
+    session.connection().execute(insert(HOLDS), values)
+
+
+def lock_hold(session: Session, hold_ref: str) -> HoldRow | None:
+    row = session.execute(
+        select(
+            HOLDS.c.id,
+            HOLDS.c.hold_ref,
+            HOLDS.c.debit_account_id,
+            HOLDS.c.credit_account_id,
+            HOLDS.c.amount_fen,
+            HOLDS.c.status,
+            HOLDS.c.kind,
+        )
+        .where(HOLDS.c.hold_ref == hold_ref)
+        .with_for_update()
+    ).first()
+    return HoldRow(*row) if row is not None else None
+
+
+def resolve_hold(session: Session, hold_id: int, **values: Any) -> None:
+    session.execute(update(HOLDS).where(HOLDS.c.id == hold_id).values(**values))
 
 
 def claim_idempotency_key(
     session: Session, *, key: str, command: str, request_hash: str, created_at: dt.datetime
-) -> IdempotencyRecord | None:
+) -> Any:
     """Claim ``key`` for this transaction; return the earlier record if it was taken.
 
     On PostgreSQL a concurrent claim of the same key waits for the first transaction to end,
@@ -120,14 +206,13 @@ def claim_idempotency_key(
     ).first()
     if claimed is not None:
         return None
-    return session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.key == key)).one()
+    return session.execute(
+        select(KEYS.c.command, KEYS.c.request_hash, KEYS.c.result_json).where(KEYS.c.key == key)
+    ).one()
 
 
 def store_idempotent_result(session: Session, *, key: str, result_json: str) -> None:
-    record = session.get(IdempotencyRecord, key)
-    assert record is not None, f"idempotency key {key} was not claimed"
-    record.result_json = result_json
-    session.flush()
+    session.execute(update(KEYS).where(KEYS.c.key == key).values(result_json=result_json))
 
 
 # --- trial balance checks -----------------------------------------------------------------

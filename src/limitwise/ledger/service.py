@@ -26,14 +26,8 @@ from limitwise.ledger.chart import (
     credit_code,
     lender_code,
 )
-from limitwise.ledger.models import (
-    AccountKind,
-    Hold,
-    HoldStatus,
-    JournalEntry,
-    JournalLeg,
-    LedgerAccount,
-)
+from limitwise.ledger.models import AccountKind, HoldStatus
+from limitwise.ledger.repository import AccountRow, HoldRow
 from limitwise.ledger.schemas import AccountBalance, HoldView, Leg, PostedEntry
 
 DEBIT_NORMAL = {AccountKind.ASSET, AccountKind.EXPENSE}
@@ -68,7 +62,8 @@ def open_account(
     """Open one ledger account, or return it unchanged if that code already exists."""
     existing = repository.find_account(session, code)
     if existing is None:
-        existing = LedgerAccount(
+        repository.insert_account(
+            session,
             code=code,
             kind=kind.value,
             purpose=purpose,
@@ -79,7 +74,8 @@ def open_account(
             strict_normal_balance=strict_normal_balance,
             created_at=clock.now(),
         )
-        repository.add(session, existing)
+        existing = repository.find_account(session, code)
+        assert existing is not None
     return _balance_of(existing)
 
 
@@ -114,7 +110,7 @@ def set_line(session: Session, *, owner_ref: str, line_fen: int) -> None:
     if account is None:
         raise NotFound(f"no credit account {owner_ref!r}", field="account")
     account.debit_limit_fen = line_fen
-    session.flush()
+    repository.write_back_accounts(session, [account])
 
 
 def balance(session: Session, code: str) -> AccountBalance:
@@ -205,25 +201,23 @@ def reverse(
             code="cannot_reverse_reversal",
             field="entry_ref",
         )
-    if repository.reversal_of(session, original.id) is not None:
+    if repository.is_reversed(session, original.id):
         raise Refused(
             f"entry {entry_ref} has already been reversed",
             code="already_reversed",
             field="entry_ref",
         )
-    original_legs = repository.legs_of_entry(session, original.id)
-    codes = repository.account_codes(session, [leg.account_id for leg in original_legs])
-    legs = [Leg(codes[leg.account_id], -leg.amount_fen) for leg in original_legs]
+    legs = [Leg(code, -amount) for code, amount in repository.legs_of_entry(session, original.id)]
     accounts = _lock_by_code(session, [leg.account_code for leg in legs])
     posted, _ = _append_entry(
         session,
         clock,
-        kind=f"reversal:{original.kind}",
+        kind=f"reversal:{original.kind}"[:32],
         legs=legs,
         accounts=accounts,
         effective_date=effective_date or clock.today(),
         description=description or f"reverses {entry_ref}",
-        reverses=original,
+        reverses=(original.id, original.entry_ref),
     )
     return posted
 
@@ -246,8 +240,10 @@ def reserve(
     debit_account = accounts[debit_code]
     _check_limits(accounts, {debit_code: amount_fen})
     debit_account.pending_debit_fen += amount_fen
-    hold = Hold(
-        hold_ref=new_id("hold"),
+    hold_ref = new_id("hold")
+    repository.insert_hold(
+        session,
+        hold_ref=hold_ref,
         debit_account_id=debit_account.id,
         credit_account_id=accounts[credit_code].id,
         amount_fen=amount_fen,
@@ -255,9 +251,8 @@ def reserve(
         kind=kind,
         created_at=clock.now(),
     )
-    repository.add(session, hold)
-    session.flush()
-    return _hold_view(hold, debit_code, credit_code)
+    repository.write_back_accounts(session, [debit_account])
+    return HoldView(hold_ref, debit_code, credit_code, amount_fen, HoldStatus.PENDING.value)
 
 
 def post_hold(
@@ -273,7 +268,7 @@ def post_hold(
     debit_account = accounts[hold.debit_account_id]
     credit_account = accounts[hold.credit_account_id]
     debit_account.pending_debit_fen -= hold.amount_fen
-    entry, row = _append_entry(
+    entry, entry_id = _append_entry(
         session,
         clock,
         kind=hold.kind,
@@ -282,8 +277,9 @@ def post_hold(
         effective_date=effective_date or clock.today(),
         description=description,
     )
-    hold.entry_id = row.id
-    _resolve_hold(session, clock, hold, HoldStatus.POSTED)
+    repository.resolve_hold(
+        session, hold.id, status=HoldStatus.POSTED.value, resolved_at=clock.now(), entry_id=entry_id
+    )
     return entry
 
 
@@ -292,9 +288,14 @@ def void_hold(session: Session, clock: Clock, *, hold_ref: str) -> HoldView:
     hold, accounts = _lock_pending_hold(session, hold_ref)
     debit_account = accounts[hold.debit_account_id]
     debit_account.pending_debit_fen -= hold.amount_fen
-    session.flush()
-    _resolve_hold(session, clock, hold, HoldStatus.VOIDED)
-    return _hold_view(hold, debit_account.code, accounts[hold.credit_account_id].code)
+    repository.write_back_accounts(session, [debit_account])
+    repository.resolve_hold(
+        session, hold.id, status=HoldStatus.VOIDED.value, resolved_at=clock.now()
+    )
+    credit_code = accounts[hold.credit_account_id].code
+    return HoldView(
+        hold.hold_ref, debit_account.code, credit_code, hold.amount_fen, HoldStatus.VOIDED.value
+    )
 
 
 # --- internals ---------------------------------------------------------------------------
@@ -337,7 +338,7 @@ def _net_by_code(legs: Sequence[Leg]) -> dict[str, int]:
     return net
 
 
-def _lock_by_code(session: Session, codes: Sequence[str]) -> dict[str, LedgerAccount]:
+def _lock_by_code(session: Session, codes: Sequence[str]) -> dict[str, AccountRow]:
     accounts = repository.lock_accounts(session, codes)
     missing = sorted(set(codes) - accounts.keys())
     if missing:
@@ -345,7 +346,7 @@ def _lock_by_code(session: Session, codes: Sequence[str]) -> dict[str, LedgerAcc
     return accounts
 
 
-def _check_limits(accounts: dict[str, LedgerAccount], net_by_code: dict[str, int]) -> None:
+def _check_limits(accounts: dict[str, AccountRow], net_by_code: dict[str, int]) -> None:
     for code, net in net_by_code.items():
         account = accounts[code]
         limit = account.debit_limit_fen
@@ -359,7 +360,7 @@ def _check_limits(accounts: dict[str, LedgerAccount], net_by_code: dict[str, int
                 )
 
 
-def _check_strict_balance(account: LedgerAccount, new_balance: int) -> None:
+def _check_strict_balance(account: AccountRow, new_balance: int) -> None:
     if not account.strict_normal_balance:
         return
     debit_normal = account.kind in DEBIT_NORMAL
@@ -377,11 +378,12 @@ def _append_entry(
     *,
     kind: str,
     legs: Sequence[Leg],
-    accounts: dict[str, LedgerAccount],
+    accounts: dict[str, AccountRow],
     effective_date: dt.date,
     description: str,
-    reverses: JournalEntry | None = None,
-) -> tuple[PostedEntry, JournalEntry]:
+    reverses: tuple[int, str] | None = None,
+) -> tuple[PostedEntry, int]:
+    """Write the entry, its legs with running balances, and the new account balances."""
     new_balances: dict[str, int] = {code: accounts[code].balance_fen for code in accounts}
     leg_balances: list[int] = []
     for leg in legs:
@@ -389,41 +391,42 @@ def _append_entry(
         leg_balances.append(new_balances[leg.account_code])
     for code, new_balance in new_balances.items():
         _check_strict_balance(accounts[code], new_balance)
-    entry = JournalEntry(
-        entry_ref=new_id("je"),
+    entry_ref = new_id("je")
+    entry_id = repository.insert_entry(
+        session,
+        entry_ref=entry_ref,
         kind=kind,
         effective_date=effective_date,
         posted_at=clock.now(),
         description=description[:200],
-        reverses_entry_id=reverses.id if reverses is not None else None,
+        reverses_entry_id=reverses[0] if reverses is not None else None,
     )
-    repository.add(session, entry)
-    repository.add_legs(
+    repository.insert_legs(
         session,
         [
-            JournalLeg(
-                entry_id=entry.id,
-                account_id=accounts[leg.account_code].id,
-                amount_fen=leg.amount_fen,
-                balance_after_fen=after,
-            )
+            {
+                "entry_id": entry_id,
+                "account_id": accounts[leg.account_code].id,
+                "amount_fen": leg.amount_fen,
+                "balance_after_fen": after,
+            }
             for leg, after in zip(legs, leg_balances, strict=True)
         ],
     )
     for code, new_balance in new_balances.items():
         accounts[code].balance_fen = new_balance
-    session.flush()
+    repository.write_back_accounts(session, accounts.values())
     posted = PostedEntry(
-        entry_ref=entry.entry_ref,
+        entry_ref=entry_ref,
         kind=kind,
         effective_date=effective_date,
         legs=tuple(legs),
-        reverses_entry_ref=reverses.entry_ref if reverses is not None else None,
+        reverses_entry_ref=reverses[1] if reverses is not None else None,
     )
-    return posted, entry
+    return posted, entry_id
 
 
-def _lock_pending_hold(session: Session, hold_ref: str) -> tuple[Hold, dict[int, LedgerAccount]]:
+def _lock_pending_hold(session: Session, hold_ref: str) -> tuple[HoldRow, dict[int, AccountRow]]:
     hold = repository.lock_hold(session, hold_ref)
     if hold is None:
         raise NotFound(f"no hold {hold_ref!r}", field="hold_ref")
@@ -435,23 +438,7 @@ def _lock_pending_hold(session: Session, hold_ref: str) -> tuple[Hold, dict[int,
     return hold, accounts
 
 
-def _resolve_hold(session: Session, clock: Clock, hold: Hold, status: HoldStatus) -> None:
-    hold.status = status.value
-    hold.resolved_at = clock.now()
-    session.flush()
-
-
-def _hold_view(hold: Hold, debit_code: str, credit_code: str) -> HoldView:
-    return HoldView(
-        hold_ref=hold.hold_ref,
-        debit_account_code=debit_code,
-        credit_account_code=credit_code,
-        amount_fen=hold.amount_fen,
-        status=hold.status,
-    )
-
-
-def _balance_of(account: LedgerAccount) -> AccountBalance:
+def _balance_of(account: AccountRow) -> AccountBalance:
     return AccountBalance(
         code=account.code,
         kind=account.kind,
