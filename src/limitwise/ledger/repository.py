@@ -182,6 +182,20 @@ def resolve_hold(session: Session, hold_id: int, **values: Any) -> None:
     session.execute(update(HOLDS).where(HOLDS.c.id == hold_id).values(**values))
 
 
+CLAIM_KEY = {
+    "postgresql": pg_insert(KEYS)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(KEYS.c.key),
+    "sqlite": sqlite_insert(KEYS)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(KEYS.c.key),
+}
+FIND_KEY = select(KEYS.c.command, KEYS.c.request_hash, KEYS.c.result_json).where(
+    KEYS.c.key == bindparam("key")
+)
+STORE_RESULT = update(KEYS).where(KEYS.c.key == bindparam("claimed_key"))
+
+
 def claim_idempotency_key(
     session: Session, *, key: str, command: str, request_hash: str, created_at: dt.datetime
 ) -> Any:
@@ -190,29 +204,18 @@ def claim_idempotency_key(
     On PostgreSQL a concurrent claim of the same key waits for the first transaction to end,
     so the loser sees the winner's stored result instead of applying the command again.
     """
-    values = {
-        "key": key,
-        "command": command,
-        "request_hash": request_hash,
-        "created_at": created_at,
-    }
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    claimed = session.execute(
-        insert(IdempotencyRecord)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(IdempotencyRecord.key)
+    connection = session.connection()
+    claimed = connection.execute(
+        CLAIM_KEY[connection.dialect.name],
+        {"key": key, "command": command, "request_hash": request_hash, "created_at": created_at},
     ).first()
     if claimed is not None:
         return None
-    return session.execute(
-        select(KEYS.c.command, KEYS.c.request_hash, KEYS.c.result_json).where(KEYS.c.key == key)
-    ).one()
+    return connection.execute(FIND_KEY, {"key": key}).one()
 
 
 def store_idempotent_result(session: Session, *, key: str, result_json: str) -> None:
-    session.execute(update(KEYS).where(KEYS.c.key == key).values(result_json=result_json))
+    session.connection().execute(STORE_RESULT, {"claimed_key": key, "result_json": result_json})
 
 
 # --- trial balance checks -----------------------------------------------------------------
