@@ -1,0 +1,86 @@
+"""Every onboarding query."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from limitwise.onboarding.models import Application, ApplicationCheck, ConsentRecord, Invitation
+from limitwise.onboarding.schemas import ApplicationStatus
+
+
+def add(session: Session, row: Application | ApplicationCheck | ConsentRecord | Invitation) -> None:
+    session.add(row)
+    session.flush()
+
+
+def latest_application_since(
+    session: Session, *, person_index: str, since: dt.date
+) -> Application | None:
+    """The person's newest non-duplicate application on or after ``since``."""
+    return session.scalars(
+        select(Application)
+        .where(
+            Application.person_index == person_index,
+            Application.business_date >= since,
+            Application.status != ApplicationStatus.DUPLICATE.value,
+        )
+        .order_by(Application.id.desc())
+        .limit(1)
+    ).first()
+
+
+def find_invitation(session: Session, person_index: str) -> Invitation | None:
+    return session.scalars(
+        select(Invitation).where(Invitation.person_index == person_index)
+    ).one_or_none()
+
+
+def find_application(session: Session, application_ref: str) -> Application | None:
+    return session.scalars(
+        select(Application).where(Application.application_ref == application_ref)
+    ).one_or_none()
+
+
+def applications_of_person(session: Session, person_index: str) -> Sequence[Application]:
+    return session.scalars(
+        select(Application).where(Application.person_index == person_index).order_by(Application.id)
+    ).all()
+
+
+def checks_of(session: Session, application_id: int) -> Sequence[ApplicationCheck]:
+    return session.scalars(
+        select(ApplicationCheck)
+        .where(ApplicationCheck.application_id == application_id)
+        .order_by(ApplicationCheck.id)
+    ).all()
+
+
+def consents_of(session: Session, application_id: int) -> Sequence[ConsentRecord]:
+    return session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.application_id == application_id)
+        .order_by(ConsentRecord.id)
+    ).all()
+
+
+def lock_applications_not_on_key(
+    session: Session, *, key_id: str, limit: int
+) -> Sequence[Application]:
+    return session.scalars(
+        select(Application)
+        .where(Application.pii_key_id != key_id)
+        .order_by(Application.id)
+        .limit(limit)
+        .with_for_update()
+    ).all()
+
+
+def count_by_key_id(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(Application.pii_key_id, func.count(Application.id)).group_by(Application.pii_key_id)
+    ).all()
+    return {key_id: int(count) for key_id, count in rows}
