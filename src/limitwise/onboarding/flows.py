@@ -132,7 +132,10 @@ def submit_application(
         verified=real_name is not None and real_name.usable,
     )
     facts = _gather_facts(session, clock, request, identity, grants, context, row.application_ref)
-    missing = [r for r in facts.results() if r.kind in _required_kinds(policy) and not r.usable]
+    # Required data must be fresh and whole; stale optional data is kept and flagged.
+    missing = [
+        r for r in facts.results() if r.kind in _required_kinds(policy) and r.quality != Quality.OK
+    ]
     status = ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_DECISION
     return _finish(session, row, status, checks, facts, None)
 

@@ -82,10 +82,10 @@ class PiiVault:
         key = self.keys.get(key_id)
         if key is None:
             raise PiiKeyError(f"PII token was sealed with unknown key {key_id!r}", field=field)
-        raw = base64.urlsafe_b64decode(body)
         try:
+            raw = base64.urlsafe_b64decode(body)
             plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], field.encode())
-        except InvalidTag:
+        except (InvalidTag, binascii.Error, ValueError):
             raise PiiKeyError("PII token failed authentication", field=field) from None
         return plain.decode()
 

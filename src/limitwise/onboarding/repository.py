@@ -17,15 +17,15 @@ def add(session: Session, row: Application | ApplicationCheck | ConsentRecord | 
     session.flush()
 
 
-def latest_application_since(
-    session: Session, *, person_index: str, since: dt.date
+def latest_application_after(
+    session: Session, *, person_index: str, after: dt.date
 ) -> Application | None:
-    """The person's newest non-duplicate application on or after ``since``."""
+    """The person's newest non-duplicate application dated after ``after``."""
     return session.scalars(
         select(Application)
         .where(
             Application.person_index == person_index,
-            Application.business_date >= since,
+            Application.business_date > after,
             Application.status != ApplicationStatus.DUPLICATE.value,
         )
         .order_by(Application.id.desc())

@@ -51,9 +51,9 @@ def record_consents(
 def find_duplicate(
     session: Session, *, person_index: str, today: dt.date, window_days: int
 ) -> Application | None:
-    """The person's earlier application inside the duplicate window, if any."""
-    since = today - dt.timedelta(days=window_days)
-    return repository.latest_application_since(session, person_index=person_index, since=since)
+    """The person's earlier application in the last ``window_days`` days (0: never)."""
+    after = today - dt.timedelta(days=window_days)
+    return repository.latest_application_after(session, person_index=person_index, after=after)
 
 
 def is_invited(session: Session, *, person_index: str, today: dt.date) -> bool:
