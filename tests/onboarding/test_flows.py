@@ -19,8 +19,8 @@ from limitwise.providers.registry import local_sources
 from limitwise.providers.schemas import ConsentGrant, ConsentPurpose, Quality
 from tests.onboarding.factory import (
     CAR,
-    CARD_NOT_OWN_ID,
     CAR_OWNER_ID,
+    CARD_NOT_OWN_ID,
     NO_BUREAU_ID,
     OVER_AGE_ID,
     SALARIED_ID,

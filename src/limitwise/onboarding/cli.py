@@ -42,6 +42,10 @@ def read_application_file(path: Path) -> Any:
         ) from None
 
 
+def print_json(data: dict[str, Any]) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
 def print_problems(problems: list[Problem], console: Console) -> None:
     table = Table(title=f"Application refused: {len(problems)} problem(s), nothing stored")
     for column in ("field", "rule", "problem"):
@@ -105,12 +109,12 @@ def apply(
             engine.dispose()
     except InvalidRequest as exc:
         if as_json:
-            console.print_json(data=exc.to_dict())
+            print_json(exc.to_dict())
         else:
             print_problems(exc.problems, Console(stderr=True))
         raise typer.Exit(2) from None
     if as_json:
-        console.print_json(data=outcome.to_dict())
+        print_json(outcome.to_dict())
     else:
         print_outcome(outcome, console)
 
@@ -124,9 +128,11 @@ def show(
     engine = make_engine(db)
     with unit_of_work(engine) as session:
         view = service.application_view(session, application_ref=application_ref)
-    console = Console()
-    console.print(f"[bold]{view.application_ref}[/bold] {view.status} on {view.business_date}")
-    console.print_json(data={"inputs": view.inputs, "outcome": view.outcome})
+    typer.echo(f"{view.application_ref} {view.status} on {view.business_date}")
+    consents = [
+        {"purpose": p, "text_version": v, "granted_at": t.isoformat()} for p, v, t in view.consents
+    ]
+    print_json({"inputs": view.inputs, "consents": consents, "outcome": view.outcome})
 
 
 @app.command("invite")
