@@ -1,6 +1,8 @@
 import dataclasses
 import datetime as dt
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -175,6 +177,26 @@ def test_duplicates_within_the_window_only(engine):
         clock=sample_clock(dt.date(2026, 11, 30)),
     )
     assert later.status is not ApplicationStatus.DUPLICATE
+
+
+class Slow(Spy):
+    def fetch(self, query):
+        time.sleep(0.2)
+        return super().fetch(query)
+
+
+def test_concurrent_twin_applications_yield_one_application_and_duplicates(engine):
+    sources = dataclasses.replace(local_sources(), realname=Slow(local_sources().realname))
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        outcomes = list(
+            pool.map(
+                lambda _i: submit(engine, application(SALARIED_ID), context(sources=sources)),
+                range(3),
+            )
+        )
+    statuses = sorted(o.status.value for o in outcomes)
+    assert statuses == ["duplicate", "duplicate", "pending_decision"]
+    assert sources.realname.calls == 1
 
 
 def test_invitation_list_gates_entry(engine):

@@ -8,8 +8,8 @@ from limitwise.onboarding.identity import (
     check_cn_mobile,
     check_resident_id,
     check_vin_format,
-    vin_check_digit_ok,
 )
+from limitwise.providers.vehicle import vin_check_digit_ok
 
 TODAY = dt.date(2026, 11, 23)
 

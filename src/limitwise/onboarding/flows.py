@@ -80,6 +80,7 @@ def submit_application(
     request = parse_application(raw, clock=clock, policy=context.policy)
     vault, policy = context.vault, context.policy
     person_index = vault.blind_index("resident_id", request.resident.number)
+    repository.lock_person(session, person_index)  # concurrent twins: one wins, one is a duplicate
     earlier = service.find_duplicate(
         session,
         person_index=person_index,

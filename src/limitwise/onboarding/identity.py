@@ -132,13 +132,3 @@ def check_vin_format(value: str, *, field: str = "vehicle.vin") -> str:
     except VinValidationError as exc:
         raise InvalidInput(f"not a VIN: {exc}", field=field, code="vin_format") from None
     return vin
-
-
-def vin_check_digit_ok(vin: str) -> bool:
-    """Position 9 check digit (ISO 3779 / GB 16735) — required on vehicles sold in China."""
-    return bool(Vin(vin).verify_checksum())
-
-
-def vin_model_years(vin: str) -> list[int]:
-    """Candidate model years from position 10 (the code repeats every 30 years)."""
-    return [int(year) for year in Vin(vin).years]

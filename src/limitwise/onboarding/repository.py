@@ -17,6 +17,16 @@ def add(session: Session, row: Application | ApplicationCheck | ConsentRecord | 
     session.flush()
 
 
+def lock_person(session: Session, person_index: str) -> None:
+    """Serialise submissions for one person until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the blind index. SQLite needs
+    none: every transaction starts with BEGIN IMMEDIATE, so writers already take turns.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(int(person_index[:15], 16))))
+
+
 def latest_application_after(
     session: Session, *, person_index: str, after: dt.date
 ) -> Application | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
+from vininfo import Vin
 
 from limitwise.kit.clock import Clock
 from limitwise.kit.money import MAX_FEN, from_fen, to_fen
-from limitwise.onboarding.identity import vin_check_digit_ok, vin_model_years
 from limitwise.providers.base import RecordSource, SourceRecord, obtain, require_consent
 from limitwise.providers.schemas import (
     ConsentGrant,
@@ -26,6 +26,16 @@ from limitwise.providers.schemas import (
 )
 
 CONFIDENCE_PLACES = Decimal("0.01")
+
+
+def vin_check_digit_ok(vin: str) -> bool:
+    """Position 9 check digit (ISO 3779 / GB 16735) — required on vehicles sold in China."""
+    return bool(Vin(vin).verify_checksum())
+
+
+def vin_model_years(vin: str) -> list[int]:
+    """Candidate model years from position 10 (the code repeats every 30 years)."""
+    return [int(year) for year in Vin(vin).years]
 
 
 class DepreciationCurve(BaseModel):
