@@ -78,7 +78,7 @@ def test_car_owner_gets_a_typed_facts_bundle_and_everything_is_stored(engine):
     assert facts.bureau.facts.credit_score == 742  # the newest bureau record
     assert facts.income.facts.verified_monthly_income_fen == 1_800_000
     assert facts.income.facts.method == "housing_fund+salary_flow"
-    # 112,000 new x 0.41 retained at 6 years x mileage factor 1 + (90,000-62,000)/10k x 0.02
+    # 112,000 new x 0.41 retained at 6 years x mileage factor 1.056 capped at 1.05
     assert facts.vehicle.facts.valuation_fen == 4_821_600
     assert facts.vehicle.facts.ownership_match and facts.vehicle.facts.confidence == 1
     assert str(facts.macro.facts.risk_appetite_factor) == "1.00"
