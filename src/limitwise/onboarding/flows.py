@@ -119,8 +119,8 @@ def submit_application(
             clock=clock,
             max_age_days=policy.max_age_days(ProviderKind.REALNAME),
         )
-        provider_service.record_result(
-            session, result=real_name, application_ref=row.application_ref
+        provider_service.record_results(
+            session, results=[real_name], application_ref=row.application_ref
         )
         checks += _real_name_checks(real_name, policy)
     if _any_failed(checks):
@@ -321,9 +321,10 @@ def _gather_facts(
         policy=policy.macro,
         max_age_days=policy.max_age_days(ProviderKind.MACRO),
     )
-    for result in (bureau_result, income_result, vehicle_result, macro_result):
-        if result is not None:
-            provider_service.record_result(session, result=result, application_ref=application_ref)
+    gathered = [bureau_result, income_result, vehicle_result, macro_result]
+    provider_service.record_results(
+        session, results=[r for r in gathered if r is not None], application_ref=application_ref
+    )
     return FactsBundle(
         identity=identity,
         declared_monthly_income_fen=request.declared_monthly_income_fen,
@@ -365,17 +366,19 @@ def _finish(
         facts=facts,
         duplicate_of=duplicate_of,
     )
-    for check in checks:
-        repository.add(
-            session,
+    repository.add_all(
+        session,
+        [
             ApplicationCheck(
                 application_id=row.id,
                 name=check.name,
                 passed=check.passed,
                 code=check.code,
                 detail=check.detail[:300],
-            ),
-        )
+            )
+            for check in checks
+        ],
+    )
     row.status = status.value
     row.duplicate_of_ref = duplicate_of
     row.outcome_json = json.dumps(outcome.to_dict(), sort_keys=True, ensure_ascii=False)

@@ -11,9 +11,17 @@ from sqlalchemy.orm import Session
 from limitwise.onboarding.models import Application, ApplicationCheck, ConsentRecord, Invitation
 from limitwise.onboarding.schemas import ApplicationStatus
 
+Row = Application | ApplicationCheck | ConsentRecord | Invitation
 
-def add(session: Session, row: Application | ApplicationCheck | ConsentRecord | Invitation) -> None:
+
+def add(session: Session, row: Row) -> None:
     session.add(row)
+    session.flush()
+
+
+def add_all(session: Session, rows: Sequence[Row]) -> None:
+    """Insert many rows with one flush (one round trip per table, not per row)."""
+    session.add_all(rows)
     session.flush()
 
 

@@ -32,9 +32,8 @@ def record_consents(
     consents: Sequence[ConsentInput],
 ) -> dict[ConsentPurpose, ConsentGrant]:
     """Store each consent; hand back the grants that let providers be called."""
-    grants: dict[ConsentPurpose, ConsentGrant] = {}
-    for consent in consents:
-        row = ConsentRecord(
+    rows = [
+        ConsentRecord(
             consent_ref=new_id("cns"),
             application_id=application_id,
             person_index=person_index,
@@ -43,9 +42,13 @@ def record_consents(
             granted_at=consent.granted_at,
             recorded_at=clock.now(),
         )
-        repository.add(session, row)
-        grants[consent.purpose] = ConsentGrant(consent.purpose, row.consent_ref, row.text_version)
-    return grants
+        for consent in consents
+    ]
+    repository.add_all(session, rows)
+    return {
+        consent.purpose: ConsentGrant(consent.purpose, row.consent_ref, row.text_version)
+        for consent, row in zip(consents, rows, strict=True)
+    }
 
 
 def find_duplicate(

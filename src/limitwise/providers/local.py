@@ -98,14 +98,20 @@ class LocalVehicleSource(FileRecordSource):
     def __init__(self, registry: Path, price_guide: Path) -> None:
         super().__init__(registry, key_field="vin", query_key="vin", answer=answer_vehicle)
         self.price_guide = price_guide
+        self._prices: dict[str, Any] | None = None
+
+    def _price_of(self, model: str) -> Any:
+        if self._prices is None:
+            try:
+                rows = _read_csv(self.price_guide)
+                self._prices = {row["model"]: row["new_price"] for row in rows}
+            except (OSError, KeyError) as exc:
+                raise SourceUnavailable(f"unreadable_file: {type(exc).__name__}") from None
+        return self._prices.get(model)
 
     def fetch(self, query: Mapping[str, str]) -> Record | None:
         answer = super().fetch(query)
         if answer is None:
             return None
-        try:
-            prices = {row["model"]: row["new_price"] for row in _read_csv(self.price_guide)}
-        except (OSError, KeyError) as exc:
-            raise SourceUnavailable(f"unreadable_file: {type(exc).__name__}") from None
-        answer["reference_price"] = prices.get(str(answer.get("model") or query["model"]))
+        answer["reference_price"] = self._price_of(str(answer.get("model") or query["model"]))
         return answer

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from limitwise.providers.models import ProviderResponse
 
 
-def add(session: Session, row: ProviderResponse) -> None:
-    session.add(row)
+def add_all(session: Session, rows: Sequence[ProviderResponse]) -> None:
+    session.add_all(rows)
     session.flush()
 
 

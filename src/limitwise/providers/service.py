@@ -13,23 +13,24 @@ from limitwise.providers.models import ProviderResponse
 from limitwise.providers.schemas import ProviderResult
 
 
-def record_result(
-    session: Session, *, result: ProviderResult[Any], application_ref: str | None
+def record_results(
+    session: Session, *, results: Sequence[ProviderResult[Any]], application_ref: str | None
 ) -> None:
-    """Keep one provider answer: provider, time, data date, verdict, reason and facts."""
+    """Keep provider answers: provider, time, data date, verdict, reason and facts."""
+    repository.add_all(session, [_row(r, application_ref) for r in results])
+
+
+def _row(result: ProviderResult[Any], application_ref: str | None) -> ProviderResponse:
     facts = result.facts_dict()
-    repository.add(
-        session,
-        ProviderResponse(
-            application_ref=application_ref,
-            kind=result.kind.value,
-            provider=result.provider[:80],
-            fetched_at=result.fetched_at,
-            data_as_of=result.data_as_of,
-            quality=result.quality.value,
-            reason=None if result.reason is None else result.reason[:300],
-            facts_json=None if facts is None else json.dumps(facts, sort_keys=True),
-        ),
+    return ProviderResponse(
+        application_ref=application_ref,
+        kind=result.kind.value,
+        provider=result.provider[:80],
+        fetched_at=result.fetched_at,
+        data_as_of=result.data_as_of,
+        quality=result.quality.value,
+        reason=None if result.reason is None else result.reason[:300],
+        facts_json=None if facts is None else json.dumps(facts, sort_keys=True),
     )
 
 
