@@ -247,3 +247,38 @@ def test_log_lines_are_masked(engine, caplog):
     submit(engine, application(STALE_BUREAU_ID))
     assert "310104********0123" in caplog.text
     assert STALE_BUREAU_ID not in caplog.text
+
+
+class Down:
+    name = "http:down"
+
+    def fetch(self, query):
+        from limitwise.providers.base import SourceUnavailable
+
+        raise SourceUnavailable("timeout")
+
+
+def test_unverifiable_identity_is_incomplete_and_no_data_is_queried(engine):
+    sources = dataclasses.replace(spied_sources(), realname=Down())
+    outcome = submit(engine, application(SALARIED_ID), context(sources=sources))
+    assert outcome.status is ApplicationStatus.INCOMPLETE
+    assert [r.code for r in outcome.reasons] == ["realname_unavailable"]
+    assert sources.bureau.calls == sources.income.calls == 0
+
+
+def test_a_policy_without_real_name_checks_needs_no_identity_consent(engine):
+    policy = OnboardingPolicy(
+        require_real_name_verified=False,
+        require_card_in_own_name=False,
+        required_consents=(ConsentPurpose.BUREAU_QUERY,),
+    )
+    sources = spied_sources()
+    outcome = submit(
+        engine,
+        application(SALARIED_ID, purposes=("bureau_query",)),
+        context(sources=sources, policy=policy),
+    )
+    assert outcome.status is ApplicationStatus.PENDING_DECISION
+    assert sources.realname.calls == 0
+    assert outcome.facts.identity.real_name.reason == "not_consented"
+    assert not outcome.facts.identity.verified

@@ -52,3 +52,20 @@ def test_provider_backend_is_checked():
     )
     with pytest.raises(InvalidInput, match="unknown provider backend"):
         sources_from_settings(Settings(provider_backend="carrier-pigeon"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"required_consents": ["bureau_query"]}, "real-name checks need identity_verification"),
+        (
+            {"required_data": ["bureau", "income"]},
+            "required data income needs income_data consent",
+        ),
+    ],
+)
+def test_incoherent_policies_are_refused(tmp_path, fields, message):
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(fields))
+    with pytest.raises(InvalidRequest, match=message):
+        load_policy(path)

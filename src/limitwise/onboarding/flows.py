@@ -110,32 +110,26 @@ def submit_application(
         )
     checks.append(CheckResult("duplicate", True, "first_in_window"))
     checks += _eligibility_checks(session, clock, request, person_index, grants, policy)
-    real_name: ProviderResult[RealNameFacts] | None = None
-    if not _any_failed(checks):
-        real_name = realname.verify(
-            context.sources.realname,
-            subject=request.subject,
-            grant=grants[ConsentPurpose.IDENTITY_VERIFICATION],
-            clock=clock,
-            max_age_days=policy.max_age_days(ProviderKind.REALNAME),
-        )
-        provider_service.record_results(
-            session, results=[real_name], application_ref=row.application_ref
-        )
-        checks += _real_name_checks(real_name, policy)
     if _any_failed(checks):
         return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
+    real_name = _verify_real_name(session, clock, request, grants, context, row.application_ref)
+    checks += _real_name_checks(real_name, policy)
+    if _any_failed(checks):
+        return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
+    if policy.require_real_name_verified and not real_name.usable:
+        # Never query data about a person whose identity is unconfirmed (it may not be them).
+        return _finish(session, row, ApplicationStatus.INCOMPLETE, checks, None, None)
     identity = IdentityResult(
         age_years=request.resident.age_on(clock.today()),
         region_code=request.resident.region_code,
         region_name=request.resident.region_name,
         real_name=real_name,
-        verified=real_name is not None and real_name.usable,
+        verified=real_name.usable,
     )
     facts = _gather_facts(session, clock, request, identity, grants, context, row.application_ref)
     # Required data must be fresh and whole; stale optional data is kept and flagged.
     missing = [
-        r for r in facts.results() if r.kind in _required_kinds(policy) and r.quality != Quality.OK
+        r for r in facts.results() if r.kind in policy.required_data and r.quality != Quality.OK
     ]
     status = ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_DECISION
     return _finish(session, row, status, checks, facts, None)
@@ -143,13 +137,6 @@ def submit_application(
 
 def _any_failed(checks: list[CheckResult]) -> bool:
     return any(c.passed is False for c in checks)
-
-
-def _required_kinds(policy: OnboardingPolicy) -> set[ProviderKind]:
-    kinds = set(policy.required_data)
-    if policy.require_real_name_verified:
-        kinds.add(ProviderKind.REALNAME)
-    return kinds
 
 
 def _store_application(
@@ -225,6 +212,31 @@ def _eligibility_checks(
         code, detail = "age_in_range", f"age {age}"
     checks.append(CheckResult("age", code == "age_in_range", code, detail))
     return checks
+
+
+def _verify_real_name(
+    session: Session,
+    clock: Clock,
+    request: ApplicationRequest,
+    grants: Grants,
+    context: OnboardingContext,
+    application_ref: str,
+) -> ProviderResult[RealNameFacts]:
+    source = context.sources.realname
+    grant = grants.get(ConsentPurpose.IDENTITY_VERIFICATION)
+    result: ProviderResult[RealNameFacts] = (
+        realname.verify(
+            source,
+            subject=request.subject,
+            grant=grant,
+            clock=clock,
+            max_age_days=context.policy.max_age_days(ProviderKind.REALNAME),
+        )
+        if grant
+        else not_asked(ProviderKind.REALNAME, source.name, clock, "not_consented")
+    )
+    provider_service.record_results(session, results=[result], application_ref=application_ref)
+    return result
 
 
 def _real_name_checks(
@@ -338,9 +350,10 @@ def _gather_facts(
 def _reasons(
     status: ApplicationStatus, checks: list[CheckResult], facts: FactsBundle | None
 ) -> tuple[Reason, ...]:
-    if status is ApplicationStatus.DUPLICATE or status is ApplicationStatus.DECLINED:
-        return tuple(Reason(c.code, c.detail or c.name) for c in checks if c.passed is False)
-    assert facts is not None
+    if facts is None:
+        # Declined or duplicate: the failed checks; incomplete: the checks that could not run.
+        wanted = None if status is ApplicationStatus.INCOMPLETE else False
+        return tuple(Reason(c.code, c.detail or c.name) for c in checks if c.passed is wanted)
     return tuple(
         Reason(f"{r.kind.value}_{r.quality.value}", r.summary())
         for r in facts.results()

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.kit.settings import Settings, get_settings
 from limitwise.providers.macro import MacroPolicy
-from limitwise.providers.schemas import ConsentPurpose, ProviderKind
+from limitwise.providers.schemas import PURPOSE_OF_KIND, ConsentPurpose, ProviderKind
 from limitwise.providers.vehicle import DepreciationCurve
 
 CURRENT_CONSENT_TEXT_VERSION = "2026.1"
@@ -60,9 +60,16 @@ class OnboardingPolicy(BaseModel):
     macro: MacroPolicy = MacroPolicy()
 
     @model_validator(mode="after")
-    def _age_range(self) -> OnboardingPolicy:
+    def _coherent(self) -> OnboardingPolicy:
         if self.age_min_years > self.age_max_years:
             raise ValueError("age_min_years must not exceed age_max_years")
+        needs_identity = self.require_real_name_verified or self.require_card_in_own_name
+        if needs_identity and ConsentPurpose.IDENTITY_VERIFICATION not in self.required_consents:
+            raise ValueError("real-name checks need identity_verification in required_consents")
+        for kind in self.required_data:
+            purpose = PURPOSE_OF_KIND.get(kind)
+            if purpose is not None and purpose not in self.required_consents:
+                raise ValueError(f"required data {kind.value} needs {purpose.value} consent")
         return self
 
     def max_age_days(self, kind: ProviderKind) -> int | None:

@@ -139,7 +139,7 @@ class IdentityResult:
     age_years: int
     region_code: str
     region_name: str
-    real_name: ProviderResult[RealNameFacts] | None
+    real_name: ProviderResult[RealNameFacts]
     verified: bool
 
 
