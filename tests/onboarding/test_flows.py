@@ -282,3 +282,18 @@ def test_a_policy_without_real_name_checks_needs_no_identity_consent(engine):
     assert sources.realname.calls == 0
     assert outcome.facts.identity.real_name.reason == "not_consented"
     assert not outcome.facts.identity.verified
+
+
+def test_a_card_used_by_another_person_is_declined(engine):
+    first = application(SALARIED_ID)
+    submit(engine, first)
+    borrowed = application(CAR_OWNER_ID, bank_card=first["bank_card"])
+    outcome = submit(engine, borrowed)
+    assert outcome.status is ApplicationStatus.DECLINED
+    assert [r.code for r in outcome.reasons] == ["bank_card_used_by_others"]
+    lenient = OnboardingPolicy(decline_card_used_by_others=False)
+    again = submit(engine, borrowed, context(policy=lenient, window_days=0))
+    shared = next(c for c in again.checks if c.name == "bank_card_shared")
+    assert (shared.passed, shared.code) == (True, "bank_card_used_by_others")
+    # Lenient on sharing, but the real-name check still sees the card is not theirs.
+    assert [r.code for r in again.reasons] == ["card_not_in_own_name"]

@@ -110,6 +110,7 @@ def submit_application(
         )
     checks.append(CheckResult("duplicate", True, "first_in_window"))
     checks += _eligibility_checks(session, clock, request, person_index, grants, policy)
+    checks += _shared_instrument_checks(session, row, policy)
     if _any_failed(checks):
         return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
     real_name = _verify_real_name(session, clock, request, grants, context, row.application_ref)
@@ -212,6 +213,30 @@ def _eligibility_checks(
         code, detail = "age_in_range", f"age {age}"
     checks.append(CheckResult("age", code == "age_in_range", code, detail))
     return checks
+
+
+def _shared_instrument_checks(
+    session: Session, row: Application, policy: OnboardingPolicy
+) -> list[CheckResult]:
+    """A card or mobile that other people applied with is a classic fraud-ring signal."""
+    cards, mobiles = repository.other_people_sharing(
+        session,
+        card_index=row.card_index,
+        mobile_index=row.mobile_index,
+        person_index=row.person_index,
+    )
+    return [
+        CheckResult(
+            f"{name}_shared",
+            count == 0 or not decline,
+            f"{name}_used_by_others" if count else f"{name}_not_shared",
+            f"{count} other applicant(s) used this {name.replace('_', ' ')}" if count else "",
+        )
+        for name, count, decline in (
+            ("bank_card", cards, policy.decline_card_used_by_others),
+            ("mobile", mobiles, policy.decline_mobile_used_by_others),
+        )
+    ]
 
 
 def _verify_real_name(

@@ -31,6 +31,9 @@ class OnboardingPolicy(BaseModel):
     require_real_name_verified: bool = True
     require_card_in_own_name: bool = True
     require_mobile_in_own_name: bool = False
+    #: Decline when other people applied with the same bank card / mobile (fraud rings).
+    decline_card_used_by_others: bool = True
+    decline_mobile_used_by_others: bool = True
     #: Only applicants on the invitation (pre-approved) list may apply.
     require_invitation: bool = False
     #: Without these consents the application is declined before any provider is called.

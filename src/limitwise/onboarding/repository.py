@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -49,6 +50,22 @@ def latest_application_after(
         .order_by(Application.id.desc())
         .limit(1)
     ).first()
+
+
+def other_people_sharing(
+    session: Session, *, card_index: str, mobile_index: str, person_index: str
+) -> tuple[int, int]:
+    """How many other people applied with this card, and with this mobile."""
+
+    def others(column: Any, value: str) -> int:
+        query = select(func.count(func.distinct(Application.person_index))).where(
+            column == value, Application.person_index != person_index
+        )
+        return int(session.scalar(query) or 0)
+
+    return others(Application.card_index, card_index), others(
+        Application.mobile_index, mobile_index
+    )
 
 
 def find_invitation(session: Session, person_index: str) -> Invitation | None:
