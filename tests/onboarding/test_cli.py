@@ -40,7 +40,7 @@ def test_apply_prints_the_outcome_with_masked_identifiers(db_url):
     assert applications(db_url) == 2
 
 
-def test_bad_input_prints_every_problem_and_stores_nothing(db_url):
+def test_bad_input_prints_every_problem_and_stores_nothing(db_url, tmp_path):
     result = run(
         "apply", str(EXAMPLES / "bad_input.json"), "--db", db_url, "--as-of", "2026-11-23", "--json"
     )
@@ -50,6 +50,10 @@ def test_bad_input_prints_every_problem_and_stores_nothing(db_url):
     assert {"field": "bank_card", "rule": "card_check_digit"}.items() <= problems[2].items()
     missing = run("apply", "no-such-file.json", "--db", db_url)
     assert missing.exit_code == 2 and "readable_json" in missing.output
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    garbled = run("apply", str(binary), "--db", db_url)
+    assert garbled.exit_code == 2 and "readable_json" in garbled.output
     assert applications(db_url) == 0
 
 

@@ -297,3 +297,18 @@ def test_a_card_used_by_another_person_is_declined(engine):
     assert (shared.passed, shared.code) == (True, "bank_card_used_by_others")
     # Lenient on sharing, but the real-name check still sees the card is not theirs.
     assert [r.code for r in again.reasons] == ["card_not_in_own_name"]
+
+
+class Broken:
+    name = "local:broken"
+
+    def fetch(self, query):
+        raise RuntimeError("disk on fire")
+
+
+def test_a_crash_half_way_leaves_nothing_behind(engine):
+    sources = dataclasses.replace(local_sources(), income=Broken())
+    with pytest.raises(RuntimeError):
+        submit(engine, application(SALARIED_ID), context(sources=sources))
+    for model in (Application, ApplicationCheck, ConsentRecord, ProviderResponse):
+        assert count(engine, model) == 0
