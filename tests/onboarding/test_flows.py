@@ -91,6 +91,13 @@ def test_car_owner_gets_a_typed_facts_bundle_and_everything_is_stored(engine):
     assert view.inputs["resident_id"] == "110105********1239"
     assert view.outcome["facts"]["vehicle"]["facts"]["valuation_fen"] == 4_821_600
     assert all(c[1] for c in view.checks)
+    assert [(r["kind"], r["quality"]) for r in view.provider_responses] == [
+        ("realname", "ok"),
+        ("bureau", "ok"),
+        ("income", "ok"),
+        ("vehicle", "ok"),
+        ("macro", "ok"),
+    ]
     assert {r.kind for r in rows} == {"realname", "bureau", "income", "vehicle", "macro"}
     assert all(r.quality == "ok" and r.provider.startswith("local:") for r in rows)
 

@@ -132,7 +132,14 @@ def show(
     consents = [
         {"purpose": p, "text_version": v, "granted_at": t.isoformat()} for p, v, t in view.consents
     ]
-    print_json({"inputs": view.inputs, "consents": consents, "outcome": view.outcome})
+    print_json(
+        {
+            "inputs": view.inputs,
+            "consents": consents,
+            "provider_responses": view.provider_responses,
+            "outcome": view.outcome,
+        }
+    )
 
 
 @app.command("invite")

@@ -80,12 +80,6 @@ def find_application(session: Session, application_ref: str) -> Application | No
     ).one_or_none()
 
 
-def applications_of_person(session: Session, person_index: str) -> Sequence[Application]:
-    return session.scalars(
-        select(Application).where(Application.person_index == person_index).order_by(Application.id)
-    ).all()
-
-
 def checks_of(session: Session, application_id: int) -> Sequence[ApplicationCheck]:
     return session.scalars(
         select(ApplicationCheck)

@@ -18,6 +18,7 @@ from limitwise.onboarding.identity import check_resident_id
 from limitwise.onboarding.models import Application, ConsentRecord, Invitation
 from limitwise.onboarding.pii import PiiVault, mask_resident_id
 from limitwise.onboarding.schemas import ConsentInput
+from limitwise.providers import service as provider_service
 from limitwise.providers.schemas import ConsentGrant, ConsentPurpose
 
 PII_FIELD = "application_pii"
@@ -138,6 +139,7 @@ class ApplicationView:
     inputs: dict[str, Any]
     checks: list[tuple[str, bool | None, str, str]]
     consents: list[tuple[str, str, dt.datetime]]
+    provider_responses: list[dict[str, Any]]
     outcome: dict[str, Any]
 
 
@@ -156,6 +158,17 @@ def application_view(session: Session, *, application_ref: str) -> ApplicationVi
         consents=[
             (c.purpose, c.text_version, c.granted_at)
             for c in repository.consents_of(session, row.id)
+        ],
+        provider_responses=[
+            {
+                "kind": r.kind,
+                "provider": r.provider,
+                "fetched_at": r.fetched_at.isoformat(),
+                "data_as_of": r.data_as_of.isoformat() if r.data_as_of else None,
+                "quality": r.quality,
+                "reason": r.reason,
+            }
+            for r in provider_service.stored_results(session, application_ref=row.application_ref)
         ],
         outcome=json.loads(row.outcome_json),
     )
