@@ -30,6 +30,7 @@ class ProviderServer:
     base_url: str
     routes: dict[str, Route] = field(default_factory=dict)
     queries: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    authorizations: list[str | None] = field(default_factory=list)
 
     def serve_sources(self, sources: ProviderSources) -> None:
         """Answer every path from the local adapters: the HTTP twin of the sample data."""
@@ -60,6 +61,7 @@ def running_server() -> Iterator[ProviderServer]:
             length = int(self.headers.get("Content-Length", "0"))
             query = json.loads(self.rfile.read(length) or b"{}")
             state.queries.append((self.path, query))
+            state.authorizations.append(self.headers.get("Authorization"))
             route = state.routes.get(self.path)
             status, body, delay = route(query) if route else (404, b"{}", 0.0)
             time.sleep(delay)

@@ -123,7 +123,7 @@ def test_whole_application_over_http_matches_the_local_adapters(engine, server):
     server.serve_sources(local_sources())
     outcomes = {}
     for name, sources in (
-        ("http", http_sources(server.base_url, timeout_seconds=2.0)),
+        ("http", http_sources(server.base_url, timeout_seconds=2.0, api_key="s3cret")),
         ("local", local_sources()),
     ):
         with unit_of_work(engine) as session:
@@ -134,6 +134,7 @@ def test_whole_application_over_http_matches_the_local_adapters(engine, server):
                 context=context(sources=sources, window_days=0),
             )
     http, local = outcomes["http"], outcomes["local"]
+    assert server.authorizations[-5:] == ["Bearer s3cret"] * 5
     assert http.status is ApplicationStatus.PENDING_DECISION
     assert [r.facts for r in http.facts.results()] == [r.facts for r in local.facts.results()]
     assert {r.provider for r in http.facts.results()} == {

@@ -34,6 +34,8 @@ class Settings(BaseSettings):
     provider_data_dir: str = ""
     provider_base_url: str = "http://127.0.0.1:8700"
     provider_timeout_seconds: float = 5.0
+    #: Sent as ``Authorization: Bearer <key>`` to the HTTP providers when set.
+    provider_api_key: str = ""
 
 
 def get_settings() -> Settings:

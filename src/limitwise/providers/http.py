@@ -44,5 +44,6 @@ class HttpRecordSource:
         return body
 
 
-def make_client(base_url: str, *, timeout_seconds: float) -> httpx.Client:
-    return httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_seconds))
+def make_client(base_url: str, *, timeout_seconds: float, api_key: str = "") -> httpx.Client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    return httpx.Client(base_url=base_url, timeout=httpx.Timeout(timeout_seconds), headers=headers)

@@ -43,9 +43,9 @@ def local_sources(data_dir: Path = SAMPLE_DATA_DIR) -> ProviderSources:
     )
 
 
-def http_sources(base_url: str, *, timeout_seconds: float) -> ProviderSources:
+def http_sources(base_url: str, *, timeout_seconds: float, api_key: str = "") -> ProviderSources:
     """The HTTP adapters: one client, one path per provider."""
-    client = make_client(base_url, timeout_seconds=timeout_seconds)
+    client = make_client(base_url, timeout_seconds=timeout_seconds, api_key=api_key)
     return ProviderSources(
         realname=HttpRecordSource(client, "realname/verify"),
         bureau=HttpRecordSource(client, "bureau/report"),
@@ -59,7 +59,9 @@ def sources_from_settings(settings: Settings | None = None) -> ProviderSources:
     settings = settings or get_settings()
     if settings.provider_backend == "http":
         return http_sources(
-            settings.provider_base_url, timeout_seconds=settings.provider_timeout_seconds
+            settings.provider_base_url,
+            timeout_seconds=settings.provider_timeout_seconds,
+            api_key=settings.provider_api_key,
         )
     if settings.provider_backend == "local":
         data_dir = Path(settings.provider_data_dir) if settings.provider_data_dir else None
