@@ -7,6 +7,8 @@ import copy
 import datetime as dt
 from typing import Any
 
+from hypothesis import strategies as st
+
 from limitwise.kit.clock import Clock
 from limitwise.onboarding.flows import OnboardingContext
 from limitwise.onboarding.pii import PiiVault
@@ -99,3 +101,14 @@ def context(
         policy=policy or OnboardingPolicy(),
         duplicate_window_days=window_days,
     )
+
+
+#: Any JSON value, for fuzzing application fields.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+FIELDS = ["name", "resident_id", "mobile", "bank_card", "declared_monthly_income", "consents"]

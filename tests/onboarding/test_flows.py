@@ -5,9 +5,11 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from limitwise.kit.db import unit_of_work
+from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidRequest
 from limitwise.onboarding import service
 from limitwise.onboarding.flows import submit_application
@@ -23,6 +25,7 @@ from tests.onboarding.factory import (
     CAR,
     CAR_OWNER_ID,
     CARD_NOT_OWN_ID,
+    FIELDS,
     NO_BUREAU_ID,
     OVER_AGE_ID,
     SALARIED_ID,
@@ -30,6 +33,7 @@ from tests.onboarding.factory import (
     UNDER_AGE_ID,
     application,
     context,
+    json_values,
     sample_clock,
 )
 
@@ -319,3 +323,32 @@ def test_a_crash_half_way_leaves_nothing_behind(engine):
         submit(engine, application(SALARIED_ID), context(sources=sources))
     for model in (Application, ApplicationCheck, ConsentRecord, ProviderResponse):
         assert count(engine, model) == 0
+
+
+@pytest.fixture(scope="module")
+def fuzz_engine(tmp_path_factory, sqlite_template):
+    import shutil
+
+    path = tmp_path_factory.mktemp("fuzz") / "fuzz.db"
+    shutil.copyfile(sqlite_template, path)
+    eng = make_engine(f"sqlite:///{path}")
+    yield eng
+    eng.dispose()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(field=st.sampled_from(FIELDS), value=json_values)
+def test_fuzzed_submissions_are_stored_whole_or_not_at_all(fuzz_engine, field, value):
+    raw = application(SALARIED_ID)
+    raw[field] = value
+    before = count(fuzz_engine, Application), count(fuzz_engine, ConsentRecord)
+    try:
+        submit(fuzz_engine, raw, context(window_days=0))
+    except InvalidRequest:
+        assert (count(fuzz_engine, Application), count(fuzz_engine, ConsentRecord)) == before
+    else:
+        assert count(fuzz_engine, Application) == before[0] + 1

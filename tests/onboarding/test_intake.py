@@ -8,7 +8,14 @@ from hypothesis import strategies as st
 from limitwise.kit.errors import InvalidRequest
 from limitwise.onboarding.intake import parse_application
 from limitwise.onboarding.policy import OnboardingPolicy
-from tests.onboarding.factory import CAR, CAR_OWNER_ID, application, sample_clock
+from tests.onboarding.factory import (
+    CAR,
+    CAR_OWNER_ID,
+    FIELDS,
+    application,
+    json_values,
+    sample_clock,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "applications"
 POLICY = OnboardingPolicy()
@@ -80,16 +87,6 @@ def test_consent_without_timezone_and_repeated_purpose():
     raw = application()
     raw["consents"].append(dict(raw["consents"][0]))
     assert problems_of(raw) == {"application": "unique"}
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
-    ),
-    max_leaves=12,
-)
-FIELDS = ["name", "resident_id", "mobile", "bank_card", "declared_monthly_income", "consents"]
 
 
 def assert_clean(raw) -> None:
