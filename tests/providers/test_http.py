@@ -1,5 +1,7 @@
 """HTTP adapters against a real local HTTP server: answers, timeouts, malformed bodies."""
 
+import logging
+
 import pytest
 
 from limitwise.kit.db import unit_of_work
@@ -119,7 +121,8 @@ def test_unreachable_service_is_unavailable():
     assert result.reason.startswith("connection_failed")
 
 
-def test_whole_application_over_http_matches_the_local_adapters(engine, server):
+def test_whole_application_over_http_matches_the_local_adapters(engine, server, caplog):
+    caplog.set_level(logging.DEBUG)
     server.serve_sources(local_sources())
     outcomes = {}
     for name, sources in (
@@ -135,6 +138,9 @@ def test_whole_application_over_http_matches_the_local_adapters(engine, server):
             )
     http, local = outcomes["http"], outcomes["local"]
     assert server.authorizations[-5:] == ["Bearer s3cret"] * 5
+    assert "POST" in caplog.text  # httpx and httpcore logged the calls...
+    for secret in (CAR_OWNER_ID, "13812345678", "6222021234567890128", "s3cret"):
+        assert secret not in caplog.text  # ...but no identifier and no key
     assert http.status is ApplicationStatus.PENDING_DECISION
     assert [r.facts for r in http.facts.results()] == [r.facts for r in local.facts.results()]
     assert {r.provider for r in http.facts.results()} == {
