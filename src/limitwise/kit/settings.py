@@ -6,6 +6,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///limitwise.db"
 
+#: DEV-ONLY keys so the demo and ``limitwise apply`` work on a fresh machine. They are public
+#: (they are in the source code): production MUST set LIMITWISE_PII_KEYS and
+#: LIMITWISE_BLIND_INDEX_KEY to secrets of its own (see docs/onboarding.md).
+DEV_ONLY_PII_KEYS = "dev1:ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QhISE="
+DEV_ONLY_BLIND_INDEX_KEY = "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LW5vdC1mb3ItcHJvZA=="
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIMITWISE_", extra="ignore")
@@ -13,6 +19,23 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     #: Echo SQL statements (debugging only).
     sql_echo: bool = False
+    #: PII encryption keys as ``id:base64(32 bytes)`` separated by commas; the first encrypts,
+    #: all decrypt (rotation: put the new key first, run ``limitwise onboarding rotate-keys``).
+    pii_keys: str = DEV_ONLY_PII_KEYS
+    #: base64 HMAC key for the blind index used to find and de-duplicate PII without decrypting.
+    blind_index_key: str = DEV_ONLY_BLIND_INDEX_KEY
+    #: Same person applying again within this many days is a duplicate application.
+    application_duplicate_window_days: int = 30
+    #: Eligibility policy JSON file; empty means the packaged default (age 18-60, ...).
+    eligibility_policy_path: str = ""
+    #: ``local`` (CSV/JSON files in ``provider_data_dir``) or ``http`` (``provider_base_url``).
+    provider_backend: str = "local"
+    #: Folder of the local providers' files; empty means the packaged sample data.
+    provider_data_dir: str = ""
+    provider_base_url: str = "http://127.0.0.1:8700"
+    provider_timeout_seconds: float = 5.0
+    #: Sent as ``Authorization: Bearer <key>`` to the HTTP providers when set.
+    provider_api_key: str = ""
 
 
 def get_settings() -> Settings:

@@ -1,0 +1,1 @@
+"""Onboarding: applications, identity checks, eligibility, consent and the PII vault."""
