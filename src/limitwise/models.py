@@ -1,5 +1,6 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
 from limitwise.ledger import models as ledger_models
+from limitwise.servicing import models as servicing_models
 
-__all__ = ["ledger_models"]
+__all__ = ["ledger_models", "servicing_models"]
