@@ -375,6 +375,15 @@ def close_business_days(
     return (through - first).days + 1
 
 
+def accounts_behind(session: Session, *, as_of: dt.date) -> list[str]:
+    """Accounts with a business day up to ``as_of`` that COB has not closed yet."""
+    return repository.accounts_behind(session, as_of)
+
+
+def account_refs(session: Session) -> list[str]:
+    return repository.account_refs(session)
+
+
 def _close_day(
     session: Session, clock: Clock, book: engine.Book, day: dt.date, *, emit_events: bool
 ) -> None:
