@@ -181,9 +181,11 @@ class ScenarioResult:
 def load_scenario(path: Path) -> Scenario:
     """Parse and validate a scenario file, naming the step and field of every problem."""
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScenarioLoader)  # noqa: S506
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScenarioLoader)
     except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(f"cannot read scenario: {exc}", field="file", code="bad_scenario")
+        raise InvalidInput(
+            f"cannot read scenario: {exc}", field="file", code="bad_scenario"
+        ) from None
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
