@@ -210,7 +210,7 @@ def _with_fee(principal_fen: int, money_fen: int, fee_bps: Decimal) -> tuple[int
     """Largest principal (≤ ``principal_fen``) whose early-repayment fee also fits in money."""
     if fee_bps == 0:
         return min(principal_fen, money_fen), 0
-    principal = min(principal_fen, int(Decimal(money_fen) * BPS / (BPS + fee_bps)))
+    principal = min(principal_fen, int(Decimal(money_fen) * BPS / (BPS + fee_bps)) + 1)
     fee = round_half_up_fen(Decimal(principal) * fee_bps / BPS)
     while principal > 0 and principal + fee > money_fen:
         principal -= 1
