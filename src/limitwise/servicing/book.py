@@ -184,6 +184,11 @@ def days_past_due(book: Book, day: dt.date) -> int:
     return days if days > book.product.grace_days else 0
 
 
+def falls_due(book: Book, day: dt.date) -> bool:
+    """Whether an instalment of an open draw falls due on ``day``."""
+    return any(inst.due_date == day for _draw, inst in book.open_items())
+
+
 def due_total(book: Book, day: dt.date) -> int:
     """Everything due on or before ``day`` and still unpaid."""
     return sum(

@@ -31,6 +31,11 @@ def add(session: Session, row: Row) -> None:
     session.flush()
 
 
+def add_unflushed(session: Session, row: Row) -> None:
+    """Queue a row for the next flush (bulk bookkeeping rows nobody reads back at once)."""
+    session.add(row)
+
+
 def add_all(session: Session, rows: Sequence[Row]) -> None:
     session.add_all(rows)
     session.flush()

@@ -387,15 +387,16 @@ def account_refs(session: Session) -> list[str]:
 def _close_day(
     session: Session, clock: Clock, book: engine.Book, day: dt.date, *, emit_events: bool
 ) -> None:
-    """The COB pipeline for one account and day: accrue → mark due (settle what is due from
-    the credit balance) → mark overdue and charge penalty → DPD and bucket → events."""
-    interest = engine.accrue_interest(book, day)
-    _post(
-        session, clock, book, "accrual", day, _income_legs(book, CreditPurpose.INTEREST, interest)
-    )
-    _settle_due_from_credit_balance(session, clock, book, day)
-    penalty = engine.accrue_penalty(book, day)
-    _post(session, clock, book, "penalty", day, _income_legs(book, CreditPurpose.PENALTY, penalty))
+    """The COB pipeline for one account and day: accrue → mark due (on a due date, settle
+    what is due from the credit balance) → mark overdue and charge penalty → DPD and
+    bucket → events. Interest and penalty of a day are one ledger entry (two on due dates)."""
+    legs = _income_legs(book, CreditPurpose.INTEREST, engine.accrue_interest(book, day))
+    if engine.falls_due(book, day):
+        _post(session, clock, book, "accrual", day, legs)
+        legs = []
+        _settle_due_from_credit_balance(session, clock, book, day)
+    legs += _income_legs(book, CreditPurpose.PENALTY, engine.accrue_penalty(book, day))
+    _post(session, clock, book, "accrual", day, legs)
     engine.refresh_draw_status(book, day)
     _update_delinquency(session, clock, book, day + ONE_DAY, emit_events=emit_events)
 
@@ -403,6 +404,7 @@ def _close_day(
 def _settle_due_from_credit_balance(
     session: Session, clock: Clock, book: engine.Book, day: dt.date
 ) -> None:
+    """Pay what is due by ``day`` out of an earlier overpayment, by the waterfall."""
     if engine.due_total(book, day) == 0:
         return
     ref = book.account.ref
@@ -683,7 +685,7 @@ def _post(
     entry = ledger.post_entry(
         session, clock, kind=kind, legs=legs, effective_date=day, description=book.account.ref
     )
-    repository.add(
+    repository.add_unflushed(
         session,
         ServicingPosting(
             credit_account_id=book.account.id,
