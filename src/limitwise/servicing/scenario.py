@@ -190,11 +190,16 @@ def load_scenario(path: Path) -> Scenario:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         raise InvalidRequest(
-            problems=[
-                Problem(".".join(str(p) for p in e["loc"]) or "scenario", e["type"], e["msg"])
-                for e in exc.errors()
-            ]
+            problems=[Problem(_where(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
         ) from None
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A problem's place in the file, counting steps from 1 as the check table does."""
+    parts = list(loc)
+    if len(parts) > 1 and parts[0] == "steps" and isinstance(parts[1], int):
+        parts[1] += 1
+    return ".".join(str(p) for p in parts) or "scenario"
 
 
 def run_scenario(scenario: Scenario, *, url: str | None = None) -> ScenarioResult:
