@@ -34,9 +34,7 @@ def write(tmp_path: Path, text: str) -> Path:
     return path
 
 
-PRODUCT = (
-    'product: {name: std, daily_rate_bps: 4.0, repayment_types: [daily], terms_months: [3]}\n'
-)
+PRODUCT = "product: {name: std, daily_rate_bps: 4.0, repayment_types: [daily], terms_months: [3]}\n"
 
 
 def test_mismatch_exits_non_zero_and_names_field_expected_actual(tmp_path: Path) -> None:
@@ -90,7 +88,7 @@ def test_bad_product_is_reported_with_every_problem(tmp_path: Path) -> None:
     path = write(
         tmp_path,
         "product: {name: bad, daily_rate_bps: 9.0, repayment_types: [weekly], terms_months: [0]}\n"
-        "steps:\n  - {on: 2026-01-05, open_account: {id: A, line: \"1.00\"}}\n",
+        'steps:\n  - {on: 2026-01-05, open_account: {id: A, line: "1.00"}}\n',
     )
     with pytest.raises(InvalidRequest) as error:
         run_scenario(load_scenario(path))

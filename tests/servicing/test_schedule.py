@@ -80,9 +80,12 @@ def test_worked_example_first_instalment() -> None:
 @pytest.mark.parametrize("kind", INSTALMENT_TYPES)
 @pytest.mark.parametrize("term", [3, 6, 12])
 @pytest.mark.parametrize(
-    ("amount_fen", "bps"), [(1_200_000, "4.0"), (123_457, "3.5"), (10_000, "5.25"), (99_999_99, "1")]
+    ("amount_fen", "bps"),
+    [(1_200_000, "4.0"), (123_457, "3.5"), (10_000, "5.25"), (99_999_99, "1")],
 )
-def test_schedule_matches_reference(kind: RepaymentType, term: int, amount_fen: int, bps: str) -> None:
+def test_schedule_matches_reference(
+    kind: RepaymentType, term: int, amount_fen: int, bps: str
+) -> None:
     plan = plan_schedule(
         amount_fen=amount_fen,
         repayment_type=kind,
