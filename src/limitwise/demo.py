@@ -22,7 +22,7 @@ from limitwise.ledger.check import check_trial_balance
 from limitwise.ledger.cli import print_trial_balance
 from limitwise.servicing import flows, service
 from limitwise.servicing.schedule import RepaymentType
-from limitwise.servicing.schemas import ProductSpec
+from limitwise.servicing.schemas import AccountState, ProductSpec
 
 OPENED_ON = dt.date(2026, 1, 5)
 EARLY_REPAYMENT_ON = dt.date(2026, 1, 20)
@@ -145,7 +145,7 @@ def _show_safety(engine: Engine, ref: str, console: Console) -> None:
         console.print(f"over-line draw refused: {refusal}")
 
 
-def _print_book(states: list[service.AccountState], console: Console) -> None:
+def _print_book(states: list[AccountState], console: Console) -> None:
     table = Table(title=f"Demo book on {DEMO_DATE}")
     columns = ["account", "APR", "repayment", "line", "principal", "interest", "penalty"]
     for column in [*columns, "due", "DPD", "bucket"]:
@@ -167,6 +167,6 @@ def _print_book(states: list[service.AccountState], console: Console) -> None:
         )
     # Ten columns need more than the 80 a pipe gets by default; a terminal keeps its width.
     wide = Console(
-        file=console.file, width=max(console.width, 120), color_system=console.color_system
+        file=console.file, width=max(console.width, 120), force_terminal=console.is_terminal
     )
     wide.print(table)
