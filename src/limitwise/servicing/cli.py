@@ -53,7 +53,7 @@ def scenario_run(
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
     else:
-        print_checks(result, Console(), title=file.name)
+        print_checks(result, Console(width=max(Console().width, 120)), title=file.name)
     raise typer.Exit(0 if result.passed else 1)
 
 
