@@ -97,10 +97,6 @@ def find_draw_by_key(session: Session, key: str) -> Draw | None:
     return session.scalars(select(Draw).where(Draw.idempotency_key == key)).one_or_none()
 
 
-def find_draw(session: Session, ref: str) -> Draw | None:
-    return session.scalars(select(Draw).where(Draw.ref == ref)).one_or_none()
-
-
 def repayments_of(session: Session, account_id: int) -> Sequence[Repayment]:
     return session.scalars(
         select(Repayment)
