@@ -29,11 +29,16 @@ def cob_run(
         dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date to close.")
     ],
     db: DbOption = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Accounts closed per transaction.")
+    ] = flows.DEFAULT_BATCH_SIZE,
 ) -> None:
     """Close every account's business days up to AS_OF (catching up day by day)."""
     engine = make_engine(db)
     try:
-        report = flows.run_cob(engine, Clock(as_of.date()), as_of=as_of.date())
+        report = flows.run_cob(
+            engine, Clock(as_of.date()), as_of=as_of.date(), batch_size=batch_size
+        )
     finally:
         engine.dispose()
     typer.echo(
