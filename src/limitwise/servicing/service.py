@@ -416,6 +416,15 @@ def _settle_due_from_credit_balance(
     used = available - outcome.leftover_fen
     if used == 0:
         return
+    accelerated = outcome.accelerated_interest_fen
+    _post(
+        session,
+        clock,
+        book,
+        "accrual",
+        day,
+        _income_legs(book, CreditPurpose.INTEREST, accelerated),
+    )
     legs = [Leg(credit_code(ref, CreditPurpose.CREDIT_BALANCE), used), *_paid_legs(book, outcome)]
     _post(session, clock, book, "credit_applied", day, legs)
     _record_allocations(session, book, outcome, repayment_id=None, day=day, leftover=False)
