@@ -16,6 +16,7 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import Conflict, LimitwiseError, Refused
 from limitwise.ledger.check import check_trial_balance
+from limitwise.servicing import book as engine_module
 from limitwise.servicing import flows, service
 from limitwise.servicing.models import AccountStatus
 from limitwise.servicing.schemas import ProductSpec
@@ -178,3 +179,28 @@ def test_cob_cli_closes_days(tmp_path: Path, clock: Clock) -> None:
     assert "1 account(s), 5 account-day(s)" in result.output
     assert state(engine, "A", dt.date(2026, 1, 10)).interest_receivable_fen == 5 * 480
     engine.dispose()
+
+
+def test_a_crash_in_cob_loses_nothing_and_a_rerun_finishes(
+    engine: Engine, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    open_book(engine, clock, ["A", "B", "C"])
+    for ref in ("A", "B", "C"):
+        draw(engine, clock, ref=ref, kind="daily", key=f"d-{ref}")
+    real_accrue = engine_module.accrue_interest
+
+    def crash_on_c(book: engine_module.Book, day: dt.date) -> int:
+        if book.account.ref == "C":
+            raise RuntimeError("power cut")
+        return real_accrue(book, day)
+
+    monkeypatch.setattr(engine_module, "accrue_interest", crash_on_c)
+    with pytest.raises(RuntimeError):
+        flows.run_cob(engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2)
+    with unit_of_work(engine) as session:
+        assert service.accounts_behind(session, as_of=dt.date(2026, 1, 9)) == ["C"]
+    monkeypatch.setattr(engine_module, "accrue_interest", real_accrue)
+    report = flows.run_cob(engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2)
+    assert (report.accounts_closed, report.days_closed) == (1, 5)
+    day = dt.date(2026, 1, 10)
+    assert {state(engine, ref, day).interest_receivable_fen for ref in "ABC"} == {5 * 480}
