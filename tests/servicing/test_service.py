@@ -204,3 +204,29 @@ def test_a_crash_in_cob_loses_nothing_and_a_rerun_finishes(
     assert (report.accounts_closed, report.days_closed) == (1, 5)
     day = dt.date(2026, 1, 10)
     assert {state(engine, ref, day).interest_receivable_fen for ref in "ABC"} == {5 * 480}
+
+
+def test_concurrent_draws_and_repayments_reconcile(engine: Engine, clock: Clock) -> None:
+    open_book(engine, clock, ["A"], line_fen=10_000_000)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        # threads 0 and 1 share a key: the draw happens once, both get the same result
+        made = draw(engine, clock, amount_fen=500_000, kind="daily", key=f"k{max(n, 1)}")
+        with unit_of_work(engine) as session:
+            service.repay(session, clock, account_ref="A", amount_fen=100_000, key=f"r{n}")
+        with lock:
+            results.append(made.ref)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 5 and len(set(results)) == 4
+    after = state(engine, "A", DRAWN_ON)
+    assert after.outstanding_principal_fen == 4 * 500_000 - 5 * 100_000
+    assert len(after.draws) == 4
+    with unit_of_work(engine) as session:
+        assert check_trial_balance(session).ok
