@@ -32,6 +32,7 @@ format: venv
 bench: venv
 	$(BIN)/python benchmarks/ledger_transfers.py
 	$(BIN)/python benchmarks/onboarding_apply.py
+	$(BIN)/python benchmarks/servicing.py
 
 clean:
 	rm -rf $(VENV) limitwise.db .pytest_cache .mypy_cache .ruff_cache

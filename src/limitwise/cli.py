@@ -15,6 +15,7 @@ from limitwise.kit.cli import DbOption
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
 from limitwise.onboarding import cli as onboarding_cli
+from limitwise.servicing.cli import cob_app, scenario_app
 
 app = typer.Typer(
     help="limitwise: consumer revolving credit lines, decided and explained.",
@@ -26,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(onboarding_cli.app, name="onboarding")
 app.command("apply")(onboarding_cli.apply)
+app.add_typer(cob_app, name="cob")
+app.add_typer(scenario_app, name="scenario")
 
 
 def _show_version(value: bool) -> None:

@@ -1,7 +1,8 @@
 """The demo book: what ``limitwise demo`` builds. It grows as limitwise grows.
 
-Everything runs on a fixed business date so two runs print the same figures, and every
-money-moving step carries an idempotency key so running the demo again applies nothing twice.
+Every step runs on a fixed business date and carries an idempotency key, and COB never
+closes a day twice, so running the demo again on the same database applies nothing twice
+and prints the same figures.
 """
 
 from __future__ import annotations
@@ -10,75 +11,33 @@ import datetime as dt
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, resolve_url, unit_of_work
 from limitwise.kit.errors import LimitwiseError
-from limitwise.kit.money import format_yuan, split_largest_remainder
-from limitwise.ledger import service as ledger
-from limitwise.ledger.chart import CreditPurpose, LenderPurpose, credit_code, lender_code
+from limitwise.kit.money import format_yuan
 from limitwise.ledger.check import check_trial_balance
 from limitwise.ledger.cli import print_trial_balance
-from limitwise.ledger.idempotency import run_idempotent
-from limitwise.ledger.schemas import PostedEntry
+from limitwise.servicing import flows, service
+from limitwise.servicing.schedule import RepaymentType
+from limitwise.servicing.schemas import AccountState, ProductSpec
 
-DEMO_DATE = dt.date(2026, 1, 5)
+OPENED_ON = dt.date(2026, 1, 5)
+EARLY_REPAYMENT_ON = dt.date(2026, 1, 20)
+DUE_DATES = [dt.date(2026, 2, 5), dt.date(2026, 3, 5)]
+DEMO_DATE = dt.date(2026, 3, 20)
 DEMO_LINES_FEN = [50_000_00, 30_000_00, 80_000_00, 20_000_00, 120_000_00]
-
-
-def demo_draw(
-    session: Session, clock: Clock, *, owner_ref: str, amount_fen: int, key: str
-) -> PostedEntry:
-    """Reserve the draw against the line, then disburse it (two-phase)."""
-
-    def action() -> PostedEntry:
-        hold = ledger.reserve(
-            session,
-            clock,
-            debit_code=credit_code(owner_ref, CreditPurpose.PRINCIPAL),
-            credit_code=lender_code(LenderPurpose.FUNDING),
-            amount_fen=amount_fen,
-        )
-        return ledger.post_hold(session, clock, hold_ref=hold.hold_ref, description="demo draw")
-
-    return run_idempotent(
-        session,
-        clock,
-        key=key,
-        command="demo_draw",
-        request={"account": owner_ref, "amount_fen": amount_fen},
-        action=action,
-        dump=PostedEntry.to_dict,
-        load=PostedEntry.from_dict,
-    )
-
-
-def demo_repay(
-    session: Session, clock: Clock, *, owner_ref: str, amount_fen: int, key: str
-) -> PostedEntry:
-    def action() -> PostedEntry:
-        return ledger.transfer(
-            session,
-            clock,
-            debit_code=lender_code(LenderPurpose.FUNDING),
-            credit_code=credit_code(owner_ref, CreditPurpose.PRINCIPAL),
-            amount_fen=amount_fen,
-            kind="repayment",
-            description="demo repayment",
-        )
-
-    return run_idempotent(
-        session,
-        clock,
-        key=key,
-        command="demo_repay",
-        request={"account": owner_ref, "amount_fen": amount_fen},
-        action=action,
-        dump=PostedEntry.to_dict,
-        load=PostedEntry.from_dict,
-    )
+DEMO_TYPES = list(RepaymentType)
+DEMO_PRODUCT = ProductSpec.parse(
+    {
+        "name": "jiebei-std",
+        "daily_rate_bps": "4.0",
+        "repayment_types": [t.value for t in RepaymentType],
+        "terms_months": [3, 6, 12],
+    }
+)
 
 
 def run_demo(url: str | None, *, accounts: int, console: Console) -> int:
@@ -87,55 +46,127 @@ def run_demo(url: str | None, *, accounts: int, console: Console) -> int:
     console.print(f"[bold]limitwise demo[/bold] on {url} (business date {DEMO_DATE})")
     migrate.upgrade(url)
     engine = make_engine(url)
-    clock = Clock.fixed(DEMO_DATE)
     refs = [f"DEMO-{i + 1:03d}" for i in range(accounts)]
-    with unit_of_work(engine) as session:
-        for i, ref in enumerate(refs):
-            ledger.open_credit_books(
-                session, clock, owner_ref=ref, line_fen=DEMO_LINES_FEN[i % len(DEMO_LINES_FEN)]
-            )
-    for i, ref in enumerate(refs):
-        line_fen = DEMO_LINES_FEN[i % len(DEMO_LINES_FEN)]
-        # Draw 60% of the line in three tranches that add up exactly, then repay a quarter.
-        tranches = split_largest_remainder(line_fen * 6 // 10, [5, 3, 2])
+    try:
+        _open_and_draw(engine, refs)
+        _repay_and_close_days(engine, refs)
+        _show_safety(engine, refs[0], console)
         with unit_of_work(engine) as session:
-            for n, tranche in enumerate(tranches):
-                demo_draw(session, clock, owner_ref=ref, amount_fen=tranche, key=f"{ref}-draw-{n}")
-            demo_repay(session, clock, owner_ref=ref, amount_fen=line_fen // 4, key=f"{ref}-repay")
-    _show_safety(engine, clock, refs[0], console)
-    with unit_of_work(engine) as session:
-        _print_book(session, refs, console)
-        report = check_trial_balance(session)
-    print_trial_balance(report, console)
-    engine.dispose()
+            _print_book(
+                [service.account_state(session, ref=ref, as_of=DEMO_DATE) for ref in refs],
+                console,
+            )
+            report = check_trial_balance(session)
+        print_trial_balance(report, console)
+    finally:
+        engine.dispose()
     return 0 if report.ok else 1
 
 
-def _show_safety(engine: object, clock: Clock, ref: str, console: Console) -> None:
-    """A retried draw replays its first result; an over-line draw is refused and changes nothing."""
-    from sqlalchemy import Engine
-
-    assert isinstance(engine, Engine)
+def _open_and_draw(engine: Engine, refs: list[str]) -> None:
+    """Open every account on the demo product and draw 60% of each line, one repayment
+    type per account in turn."""
+    clock = Clock.fixed(OPENED_ON)
     with unit_of_work(engine) as session:
-        again = demo_draw(session, clock, owner_ref=ref, amount_fen=15_000_00, key=f"{ref}-draw-0")
-    console.print(f"retry of {ref}-draw-0 returned the original entry {again.entry_ref}")
+        service.define_product(session, clock, spec=DEMO_PRODUCT)
+        for i, ref in enumerate(refs):
+            line_fen = DEMO_LINES_FEN[i % len(DEMO_LINES_FEN)]
+            service.open_account(
+                session, clock, ref=ref, product_code=DEMO_PRODUCT.name, line_fen=line_fen
+            )
+            service.draw(
+                session,
+                clock,
+                account_ref=ref,
+                amount_fen=line_fen * 6 // 10,
+                repayment_type=DEMO_TYPES[i % len(DEMO_TYPES)].value,
+                term_months=12,
+                key=f"{ref}-draw",
+            )
+
+
+def _repay_and_close_days(engine: Engine, refs: list[str]) -> None:
+    """COB day by day; the first account repays a quarter of its line early, every account
+    but the last pays a tenth of its line on each due date (enough for what is due, the rest
+    pays ahead), and the last one never pays, so it goes overdue."""
+    _cob_through(engine, EARLY_REPAYMENT_ON - dt.timedelta(days=1))
+    with unit_of_work(engine) as session:
+        service.repay(
+            session,
+            Clock.fixed(EARLY_REPAYMENT_ON),
+            account_ref=refs[0],
+            amount_fen=DEMO_LINES_FEN[0] // 4,
+            key=f"{refs[0]}-early",
+        )
+    for due_on in DUE_DATES:
+        _cob_through(engine, due_on - dt.timedelta(days=1))
+        with unit_of_work(engine) as session:
+            for i, ref in enumerate(refs[:-1]):
+                service.repay(
+                    session,
+                    Clock.fixed(due_on),
+                    account_ref=ref,
+                    amount_fen=DEMO_LINES_FEN[i % len(DEMO_LINES_FEN)] // 10,
+                    key=f"{ref}-due-{due_on}",
+                )
+    _cob_through(engine, DEMO_DATE - dt.timedelta(days=1))
+
+
+def _cob_through(engine: Engine, day: dt.date) -> None:
+    flows.run_cob(engine, Clock.fixed(day), as_of=day)
+
+
+def _show_safety(engine: Engine, ref: str, console: Console) -> None:
+    """A retried draw replays its first result; an over-line draw is refused and changes nothing."""
+    clock = Clock.fixed(DEMO_DATE)
+    with unit_of_work(engine) as session:
+        first = service.draw(
+            session,
+            Clock.fixed(OPENED_ON),
+            account_ref=ref,
+            amount_fen=DEMO_LINES_FEN[0] * 6 // 10,
+            repayment_type=DEMO_TYPES[0].value,
+            term_months=12,
+            key=f"{ref}-draw",
+        )
+    console.print(f"retry of {ref}-draw returned the original draw {first.ref}")
     try:
         with unit_of_work(engine) as session:
-            demo_draw(session, clock, owner_ref=ref, amount_fen=10**9, key=f"{ref}-too-much")
+            service.draw(
+                session,
+                clock,
+                account_ref=ref,
+                amount_fen=10**9,
+                repayment_type=DEMO_TYPES[0].value,
+                term_months=3,
+                key=f"{ref}-too-much",
+            )
     except LimitwiseError as refusal:
         console.print(f"over-line draw refused: {refusal}")
 
 
-def _print_book(session: Session, refs: list[str], console: Console) -> None:
-    table = Table(title="Demo book")
-    for column in ("account", "line", "outstanding principal", "available"):
-        table.add_column(column, justify="right" if column != "account" else "left")
-    for ref in refs:
-        principal = ledger.balances_of_owner(session, ref)[CreditPurpose.PRINCIPAL.value]
-        table.add_row(
-            ref,
-            format_yuan(principal.debit_limit_fen or 0),
-            format_yuan(principal.balance_fen),
-            format_yuan(principal.available_fen or 0),
+def _print_book(states: list[AccountState], console: Console) -> None:
+    table = Table(title=f"Demo book on {DEMO_DATE}")
+    columns = ["account", "APR", "repayment", "line", "principal", "interest", "penalty"]
+    for column in [*columns, "due", "DPD", "bucket"]:
+        table.add_column(
+            column, justify="left" if column in {"account", "repayment"} else "right", no_wrap=True
         )
-    console.print(table)
+    for state in states:
+        table.add_row(
+            state.ref,
+            f"[bold]{state.apr}[/bold]",
+            ", ".join(d["repayment"] for d in state.draws),
+            format_yuan(state.line_fen),
+            format_yuan(state.outstanding_principal_fen),
+            format_yuan(state.interest_receivable_fen),
+            format_yuan(state.penalty_receivable_fen),
+            format_yuan(state.due_total_fen),
+            str(state.days_past_due),
+            state.bucket,
+        )
+    # Ten columns need more than the 80 a pipe gets by default; a terminal keeps its width.
+    wide = Console(
+        file=console.file, width=max(console.width, 120), force_terminal=console.is_terminal
+    )
+    wide.print(table)

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import Engine
 
 from limitwise.kit.db import make_engine, normalise_url, resolve_url
 
@@ -40,3 +41,12 @@ def current_revisions(url: str | None = None) -> tuple[set[str], set[str]]:
         engine.dispose()
     heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
     return current, heads
+
+
+def upgrade_engine(engine: Engine, revision: str = "heads") -> None:
+    """Migrate through an existing engine, e.g. an in-memory SQLite database that only
+    lives as long as its engine."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)

@@ -1,0 +1,1 @@
+"""Loan servicing: products, draws, schedules, accrual, repayments, overdue and COB."""

@@ -1,0 +1,427 @@
+"""The scenario runner: replay a servicing story from a YAML file and check every expect.
+
+The file format is a public contract documented in ``docs/scenarios.md``. Each step happens
+on a business date; before it, COB closes every day since the previous step. Commands run
+in their own transaction, exactly as the CLI or an API call would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import Engine
+
+from limitwise.kit import migrate
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.errors import InvalidInput, InvalidRequest, LimitwiseError, Problem
+from limitwise.kit.money import format_yuan, parse_amount_fen
+from limitwise.ledger.check import check_trial_balance
+from limitwise.servicing import flows, service
+from limitwise.servicing.models import AccountStatus
+from limitwise.servicing.schemas import AccountState, ProductSpec
+
+MONEY_FIELDS = (
+    "line",
+    "available",
+    "outstanding_principal",
+    "interest_receivable",
+    "penalty_receivable",
+    "due_total",
+    "credit_balance",
+)
+PLAIN_FIELDS = ("days_past_due", "bucket", "status", "apr")
+ONE_DAY = dt.timedelta(days=1)
+BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class ScenarioLoader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true/false, so the step key ``on`` stays the string "on"."""
+
+
+ScenarioLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+ScenarioLoader.add_implicit_resolver(
+    BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpenAccount(_Strict):
+    id: str
+    line: str
+    product: str | None = None
+
+
+class DrawCommand(_Strict):
+    account: str
+    amount: Any
+    repayment: str
+    term_months: int | None = None
+    key: str
+
+
+class RepayCommand(_Strict):
+    account: str
+    amount: Any
+    key: str
+    effective_date: dt.date | None = None
+
+
+class AccountCommand(_Strict):
+    account: str
+    reason: str = ""
+
+
+class SetLineCommand(_Strict):
+    account: str
+    line: str
+    reason: str = ""
+
+
+class Commands(_Strict):
+    """The commands a step may run (exactly one per step)."""
+
+    open_account: OpenAccount | None = None
+    draw: DrawCommand | None = None
+    repay: RepayCommand | None = None
+    freeze: AccountCommand | None = None
+    unfreeze: AccountCommand | None = None
+    close: AccountCommand | None = None
+    set_line: SetLineCommand | None = None
+
+    def chosen(self) -> list[str]:
+        return [name for name in COMMAND_NAMES if getattr(self, name) is not None]
+
+
+COMMAND_NAMES = tuple(Commands.model_fields)
+
+
+class ExpectError(Commands):
+    code: str
+
+
+class Step(Commands):
+    on: dt.date
+    expect: dict[str, Any] | None = None
+    expect_error: ExpectError | None = None
+
+    @model_validator(mode="after")
+    def _one_thing(self) -> Step:
+        things = self.chosen() + [n for n in ("expect", "expect_error") if getattr(self, n)]
+        if len(things) != 1:
+            raise ValueError(f"a step does exactly one thing, this one has {things or 'none'}")
+        if self.expect_error is not None and len(self.expect_error.chosen()) != 1:
+            raise ValueError("expect_error names exactly one command and a code")
+        return self
+
+
+class Scenario(_Strict):
+    name: str = ""
+    description: str = ""
+    product: dict[str, Any] | None = None
+    products: list[dict[str, Any]] = Field(default_factory=list)
+    steps: list[Step] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Scenario:
+        if (self.product is None) == (not self.products):
+            raise ValueError("give either one product or a list of products")
+        days = [step.on for step in self.steps]
+        if days != sorted(days):
+            raise ValueError("steps must be in date order")
+        return self
+
+    def product_specs(self) -> list[ProductSpec]:
+        return [ProductSpec.parse(p) for p in ([self.product] if self.product else self.products)]
+
+
+@dataclass(frozen=True)
+class Check:
+    step: int
+    on: dt.date
+    subject: str
+    field: str
+    expected: str
+    actual: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+@dataclass
+class ScenarioResult:
+    checks: list[Check]
+    accounts: list[AccountState]
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.checks) and all(check.ok for check in self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "passed": self.passed,
+            "checks": [asdict(c) | {"on": c.on.isoformat(), "ok": c.ok} for c in self.checks],
+            "accounts": [asdict(state) for state in self.accounts],
+        }
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Parse and validate a scenario file, naming the step and field of every problem."""
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScenarioLoader)
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidInput(
+            f"cannot read scenario: {exc}", field="file", code="bad_scenario"
+        ) from None
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidRequest(
+            problems=[Problem(_where(e["loc"]), e["type"], e["msg"]) for e in exc.errors()]
+        ) from None
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A problem's place in the file, counting steps from 1 as the check table does."""
+    parts = list(loc)
+    if len(parts) > 1 and parts[0] == "steps" and isinstance(parts[1], int):
+        parts[1] += 1
+    return ".".join(str(p) for p in parts) or "scenario"
+
+
+def run_scenario(scenario: Scenario, *, url: str | None = None) -> ScenarioResult:
+    """Replay ``scenario`` on a fresh database (in-memory SQLite unless ``url``)."""
+    engine = make_engine(url or "sqlite://")
+    try:
+        migrate.upgrade_engine(engine)
+        return _Runner(engine, scenario).run()
+    finally:
+        engine.dispose()
+
+
+class _Runner:
+    def __init__(self, engine: Engine, scenario: Scenario) -> None:
+        self.engine = engine
+        self.scenario = scenario
+        self.specs = scenario.product_specs()
+        self.checks: list[Check] = []
+        self.clock = Clock.fixed(scenario.steps[0].on)
+
+    def run(self) -> ScenarioResult:
+        with unit_of_work(self.engine) as session:
+            if service.account_refs(session):
+                raise InvalidInput(
+                    "the scenario database must be empty", field="db", code="database_not_empty"
+                )
+            for spec in self.specs:
+                service.define_product(session, self.clock, spec=spec)
+        for index, step in enumerate(self.scenario.steps, start=1):
+            self._advance_to(step.on)
+            self._run_step(index, step)
+        with unit_of_work(self.engine) as session:
+            report = check_trial_balance(session)
+            accounts = [
+                service.account_state(session, ref=ref, as_of=self.clock.today())
+                for ref in service.account_refs(session)
+            ]
+        last = self.scenario.steps[-1]
+        self.checks.append(
+            Check(
+                len(self.scenario.steps),
+                last.on,
+                "ledger",
+                "trial_balance",
+                "ok",
+                "ok" if report.ok else "; ".join(report.problems),
+            )
+        )
+        return ScenarioResult(self.checks, accounts)
+
+    def _advance_to(self, day: dt.date) -> None:
+        """Close every business day before ``day`` (COB), then start ``day``."""
+        if day > self.clock.today():
+            flows.run_cob(self.engine, self.clock, as_of=day - ONE_DAY)
+            self.clock = Clock.fixed(day)
+
+    def _run_step(self, index: int, step: Step) -> None:
+        if step.expect is not None:
+            self._expect(index, step.on, step.expect)
+            return
+        if step.expect_error is not None:
+            name = step.expect_error.chosen()[0]
+            try:
+                self._command(name, getattr(step.expect_error, name))
+                actual = "no error"
+            except LimitwiseError as exc:
+                actual = exc.code
+            self.checks.append(Check(index, step.on, name, "error", step.expect_error.code, actual))
+            return
+        name = step.chosen()[0]
+        try:
+            self._command(name, getattr(step, name))
+        except LimitwiseError as exc:
+            self.checks.append(Check(index, step.on, name, "error", "no error", str(exc)))
+
+    def _command(self, name: str, command: Any) -> None:
+        clock = self.clock
+        with unit_of_work(self.engine) as session:
+            if isinstance(command, OpenAccount):
+                service.open_account(
+                    session,
+                    clock,
+                    ref=command.id,
+                    product_code=command.product or self.specs[0].name,
+                    line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
+                )
+            elif isinstance(command, DrawCommand):
+                product = service.product_named(session, self._product_of(command.account))
+                service.draw(
+                    session,
+                    clock,
+                    account_ref=command.account,
+                    amount_fen=parse_amount_fen(command.amount, field="amount"),
+                    repayment_type=command.repayment,
+                    term_months=command.term_months or max(product.terms_months),
+                    key=command.key,
+                )
+            elif isinstance(command, RepayCommand):
+                service.repay(
+                    session,
+                    clock,
+                    account_ref=command.account,
+                    amount_fen=parse_amount_fen(command.amount, field="amount"),
+                    key=command.key,
+                    effective_date=command.effective_date,
+                )
+            elif isinstance(command, SetLineCommand):
+                service.change_line(
+                    session,
+                    clock,
+                    ref=command.account,
+                    line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
+                    reason=command.reason,
+                )
+            else:
+                status = {
+                    "freeze": AccountStatus.FROZEN,
+                    "unfreeze": AccountStatus.ACTIVE,
+                    "close": AccountStatus.CLOSED,
+                }[name]
+                service.set_status(
+                    session, clock, ref=command.account, status=status, reason=command.reason
+                )
+
+    def _product_of(self, account_ref: str) -> str:
+        with unit_of_work(self.engine) as session:
+            return service.account_state(session, ref=account_ref, as_of=self.clock.today()).product
+
+    def _expect(self, index: int, on: dt.date, expect: dict[str, Any]) -> None:
+        fields = dict(expect)
+        if "draw" in fields:
+            self._expect_schedule(index, on, str(fields.pop("draw")), fields)
+            return
+        ref = str(fields.pop("account", ""))
+        with unit_of_work(self.engine) as session:
+            state = service.account_state(session, ref=ref, as_of=on)
+            events = service.account_events(session, ref=ref)
+        actual = _state_fields(state) | {
+            "bucket_events": [e["to"] for e in events if e["kind"] == "bucket_changed"],
+            "events": [e["kind"] for e in events],
+        }
+        for field, expected in fields.items():
+            if field not in actual:
+                raise InvalidInput(
+                    f"step {index}: cannot expect {field!r}; expectable: {sorted(actual)}",
+                    field=f"steps.{index}.expect.{field}",
+                    code="unknown_expect_field",
+                )
+            self.checks.append(
+                Check(index, on, ref, field, _canonical(field, expected), str(actual[field]))
+            )
+
+    def _expect_schedule(self, index: int, on: dt.date, key: str, fields: dict[str, Any]) -> None:
+        with unit_of_work(self.engine) as session:
+            rows = [service.schedule_row_dict(v) for v in service.draw_schedule(session, key=key)]
+            state_draw = next(
+                d
+                for ref in service.account_refs(session)
+                for d in service.account_state(session, ref=ref, as_of=on).draws
+                if d["key"] == key
+            )
+        for field, expected in fields.items():
+            if field == "schedule":
+                for position, wanted in enumerate(expected, start=1):
+                    seq = int(wanted.get("seq", position))
+                    row = rows[seq - 1] if seq <= len(rows) else {}
+                    for name, value in wanted.items():
+                        self.checks.append(
+                            Check(
+                                index,
+                                on,
+                                f"{key}#{seq}",
+                                name,
+                                _canonical(name, value),
+                                str(row.get(name, "missing")),
+                            )
+                        )
+            elif field == "instalments":
+                self.checks.append(Check(index, on, key, field, str(expected), str(len(rows))))
+            else:
+                self.checks.append(
+                    Check(
+                        index,
+                        on,
+                        key,
+                        field,
+                        _canonical(field, expected),
+                        str(state_draw.get(field, "missing")),
+                    )
+                )
+
+
+def _canonical(field: str, value: Any) -> str:
+    """Write an expected value the way the actual one is rendered (money as 0.00)."""
+    money = field in MONEY_FIELDS or field in {
+        "principal",
+        "interest",
+        "penalty",
+        "fee",
+        "total",
+        "paid",
+        "amount",
+    }
+    if money and not isinstance(value, list):
+        return format_yuan(parse_amount_fen(value, field=field, allow_zero=True))
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _state_fields(state: AccountState) -> dict[str, Any]:
+    return {
+        "line": format_yuan(state.line_fen),
+        "available": format_yuan(state.available_fen),
+        "outstanding_principal": format_yuan(state.outstanding_principal_fen),
+        "interest_receivable": format_yuan(state.interest_receivable_fen),
+        "penalty_receivable": format_yuan(state.penalty_receivable_fen),
+        "due_total": format_yuan(state.due_total_fen),
+        "credit_balance": format_yuan(state.credit_balance_fen),
+        "days_past_due": state.days_past_due,
+        "bucket": state.bucket,
+        "status": state.status,
+        "apr": state.apr,
+        "draws": len(state.draws),
+    }

@@ -1,0 +1,247 @@
+"""Servicing value objects: the product definition (validated data) and command results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.kit.money import parse_amount_fen
+from limitwise.servicing.schedule import BPS, DAYS_PER_YEAR_APR, RepaymentType
+
+
+class Timing(StrEnum):
+    PAST_DUE = "past_due"
+    """Due date before the business date and still unpaid."""
+    DUE = "due"
+    """Due on the business date."""
+    IN_ADVANCE = "in_advance"
+    """Not yet due: paying it is early repayment."""
+
+
+class Component(StrEnum):
+    PENALTY = "penalty"
+    FEE = "fee"
+    INTEREST = "interest"
+    PRINCIPAL = "principal"
+
+
+DEFAULT_WATERFALL = [
+    f"{timing.value}.{component.value}"
+    for timing in (Timing.PAST_DUE, Timing.DUE)
+    for component in (Component.PENALTY, Component.FEE, Component.INTEREST, Component.PRINCIPAL)
+] + ["in_advance.interest", "in_advance.principal"]
+
+
+class Bucket(BaseModel):
+    """A delinquency bucket: accounts whose days past due fall in [min_dpd, max_dpd]."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str = Field(min_length=1, max_length=16)
+    min_dpd: int = Field(ge=0)
+    max_dpd: int | None = None
+
+
+DEFAULT_BUCKETS = [
+    Bucket(name="M0", min_dpd=0, max_dpd=0),
+    Bucket(name="M1", min_dpd=1, max_dpd=30),
+    Bucket(name="M2", min_dpd=31, max_dpd=60),
+    Bucket(name="M3", min_dpd=61, max_dpd=90),
+    Bucket(name="M4+", min_dpd=91, max_dpd=None),
+]
+
+
+class ProductSpec(BaseModel):
+    """A loan product as data. Money fields are yuan decimal strings (e.g. "100.00")."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    min_line: str = "0.00"
+    max_line: str = "1000000.00"
+    min_draw: str = "100.00"
+    repayment_types: list[RepaymentType] = Field(min_length=1)
+    terms_months: list[int] = Field(min_length=1)
+    daily_rate_bps: Decimal = Field(gt=0)
+    penalty_rate_multiplier: Decimal = Field(default=Decimal("1.5"), ge=0)
+    grace_days: int = Field(default=0, ge=0, le=30)
+    early_repayment_fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
+    apr_cap: Decimal = Field(default=Decimal("0.24"), gt=0, le=1)
+    waterfall: list[str] = Field(default_factory=lambda: list(DEFAULT_WATERFALL))
+    buckets: list[Bucket] = Field(default_factory=lambda: list(DEFAULT_BUCKETS))
+
+    @field_validator("min_line", "max_line", "min_draw", mode="before")
+    @classmethod
+    def _money(cls, value: object, info: Any) -> str:
+        parse_amount_fen(value, field=info.field_name, allow_zero=True)
+        return str(value)
+
+    @field_validator("terms_months")
+    @classmethod
+    def _terms(cls, value: list[int]) -> list[int]:
+        if any(not 1 <= term <= 60 for term in value) or len(set(value)) != len(value):
+            raise ValueError("terms must be distinct whole months between 1 and 60")
+        return value
+
+    @field_validator("waterfall")
+    @classmethod
+    def _waterfall(cls, value: list[str]) -> list[str]:
+        allowed = {f"{t.value}.{c.value}" for t in Timing for c in Component}
+        unknown = [slot for slot in value if slot not in allowed]
+        if unknown:
+            raise ValueError(
+                f"unknown slot(s) {unknown}; slots are timing.component from {allowed}"
+            )
+        if len(set(value)) != len(value):
+            raise ValueError("each slot may appear once")
+        return value
+
+    @field_validator("buckets")
+    @classmethod
+    def _buckets(cls, value: list[Bucket]) -> list[Bucket]:
+        expected_min = 0
+        for i, bucket in enumerate(value):
+            last = i == len(value) - 1
+            if bucket.min_dpd != expected_min:
+                raise ValueError(f"bucket {bucket.name} must start at {expected_min} days")
+            if (bucket.max_dpd is None) != last:
+                raise ValueError("only the last bucket is open-ended, and it must be")
+            if bucket.max_dpd is not None:
+                if bucket.max_dpd < bucket.min_dpd:
+                    raise ValueError(f"bucket {bucket.name} ends before it starts")
+                expected_min = bucket.max_dpd + 1
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ProductSpec:
+        if self.min_line_fen > self.max_line_fen:
+            raise ValueError("min_line must not exceed max_line")
+        nominal_apr = self.daily_rate_bps / BPS * DAYS_PER_YEAR_APR
+        if nominal_apr > self.apr_cap:
+            raise ValueError(
+                f"daily rate {self.daily_rate_bps} bps is {nominal_apr:.2%} a year, above the "
+                f"APR cap of {self.apr_cap:.2%}"
+            )
+        return self
+
+    @property
+    def min_line_fen(self) -> int:
+        return parse_amount_fen(self.min_line, field="min_line", allow_zero=True)
+
+    @property
+    def max_line_fen(self) -> int:
+        return parse_amount_fen(self.max_line, field="max_line", allow_zero=True)
+
+    @property
+    def min_draw_fen(self) -> int:
+        return parse_amount_fen(self.min_draw, field="min_draw", allow_zero=True)
+
+    @property
+    def penalty_rate_bps(self) -> Decimal:
+        return self.daily_rate_bps * self.penalty_rate_multiplier
+
+    def bucket_for(self, days_past_due: int) -> str:
+        for bucket in self.buckets:
+            if bucket.max_dpd is None or days_past_due <= bucket.max_dpd:
+                return bucket.name
+        raise AssertionError("buckets cover every day count")  # guaranteed by validation
+
+    @classmethod
+    def parse(cls, data: object) -> ProductSpec:
+        """Validate a product definition, reporting every broken rule at once."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidRequest(
+                problems=[
+                    Problem(
+                        field="product." + ".".join(str(p) for p in err["loc"]) or "product",
+                        rule=err["type"],
+                        message=err["msg"],
+                    )
+                    for err in exc.errors()
+                ]
+            ) from None
+
+
+@dataclass(frozen=True)
+class InstalmentView:
+    seq: int
+    due_date: dt.date
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
+    fee_fen: int
+    paid_fen: int
+
+    @property
+    def total_fen(self) -> int:
+        return self.principal_fen + self.interest_fen + self.penalty_fen + self.fee_fen
+
+
+@dataclass(frozen=True)
+class DrawResult:
+    ref: str
+    key: str
+    account: str
+    amount_fen: int
+    repayment_type: str
+    term_months: int
+    drawn_on: dt.date
+    apr: str
+    entry_ref: str
+
+    def to_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["drawn_on"] = self.drawn_on.isoformat()
+        return body
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DrawResult:
+        return cls(**{**data, "drawn_on": dt.date.fromisoformat(data["drawn_on"])})
+
+
+@dataclass(frozen=True)
+class RepaymentResult:
+    ref: str
+    key: str
+    account: str
+    amount_fen: int
+    effective_date: dt.date
+    allocated_fen: dict[str, int] = field(default_factory=dict)
+    credit_balance_fen: int = 0
+    replayed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        body = asdict(self)
+        body["effective_date"] = self.effective_date.isoformat()
+        return body
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RepaymentResult:
+        return cls(**{**data, "effective_date": dt.date.fromisoformat(data["effective_date"])})
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What a borrower or analyst sees for one credit account on a business date."""
+
+    ref: str
+    product: str
+    status: str
+    line_fen: int
+    available_fen: int
+    outstanding_principal_fen: int
+    interest_receivable_fen: int
+    penalty_receivable_fen: int
+    due_total_fen: int
+    credit_balance_fen: int
+    days_past_due: int
+    bucket: str
+    apr: str | None
+    draws: list[dict[str, Any]]
