@@ -15,7 +15,7 @@ $(BIN)/limitwise: pyproject.toml
 venv: $(BIN)/limitwise
 
 demo: venv
-	$(BIN)/limitwise demo
+	$(BIN)/limitwise demo --serve
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks

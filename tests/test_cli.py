@@ -54,3 +54,46 @@ def test_unreachable_database_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert "cannot use the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_serve_answers_on_localhost(db_url, tmp_path):
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    assert limitwise("db", "upgrade", "--db", db_url).returncode == 0
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "limitwise",
+            "serve",
+            "--db",
+            db_url,
+            "--port",
+            str(port),
+            "--as-of",
+            "2026-03-20",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                assert server.poll() is None, server.stderr.read() if server.stderr else ""
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.2)
+        assert health.json()["business_date"] == "2026-03-20"
+        assert httpx.get(f"http://127.0.0.1:{port}/accounts").json() == []
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import Annotated
 
@@ -11,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from limitwise import __version__
 from limitwise.kit import migrate
-from limitwise.kit.cli import DbOption
+from limitwise.kit.cli import AsOfOption, DbOption, as_date
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
 from limitwise.onboarding import cli as onboarding_cli
@@ -63,15 +64,48 @@ def db_current(db: DbOption = None) -> None:
     typer.echo(f"{', '.join(sorted(current)) or 'empty'}: {state}")
 
 
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
 @app.command("demo")
 def demo(
     db: DbOption = None,
     accounts: Annotated[int, typer.Option(help="How many demo accounts to open.")] = 5,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the book afterwards.")] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
 ) -> None:
     """Build the demo book: migrate, open accounts, move money, prove the trial balance."""
-    from limitwise.demo import run_demo
+    from limitwise.demo import DEMO_DATE, run_demo
 
-    raise typer.Exit(run_demo(db, accounts=accounts, console=Console()))
+    code = run_demo(db, accounts=accounts, console=Console())
+    if code == 0 and serve:
+        serve_api(db, host=host, port=port, as_of=DEMO_DATE)
+    raise typer.Exit(code)
+
+
+@app.command("serve")
+def serve(
+    db: DbOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    as_of: AsOfOption = None,
+) -> None:
+    """Serve the HTTP API (default business date: today, UTC)."""
+    serve_api(db, host=host, port=port, as_of=as_date(as_of))
+
+
+def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) -> None:
+    import uvicorn
+
+    from limitwise.api.app import create_app
+
+    api = create_app(db, business_date=as_of)
+    Console().print(
+        f"serving on [bold]http://{host}:{port}[/bold] (API docs at /docs); Ctrl-C to stop"
+    )
+    uvicorn.run(api, host=host, port=port, log_level="warning")
 
 
 def main() -> None:

@@ -1,0 +1,42 @@
+"""A real uvicorn server in a thread, serving the demo book, on a free localhost port."""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+from rich.console import Console
+
+from limitwise.api.app import create_app
+from limitwise.demo import DEMO_DATE, run_demo
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def api(db_url: str) -> Iterator[httpx.Client]:
+    assert run_demo(db_url, accounts=3, console=Console(file=io.StringIO())) == 0
+    app = create_app(db_url, business_date=DEMO_DATE)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+    server.should_exit = True
+    thread.join(timeout=10)
+    app.state.runtime.engine.dispose()
