@@ -8,6 +8,7 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.ledger import service as ledger
 from limitwise.ledger.chart import CreditPurpose, LenderPurpose, credit_code, lender_code
+from limitwise.ledger.idempotency import run_idempotent
 from limitwise.ledger.models import Hold, JournalEntry
 from limitwise.ledger.schemas import PostedEntry
 
@@ -29,6 +30,32 @@ def draw(engine: Engine, clock: Clock, ref: str, amount_fen: int) -> PostedEntry
             session, clock, debit_code=principal(ref), credit_code=FUNDING, amount_fen=amount_fen
         )
         return ledger.post_hold(session, clock, hold_ref=hold.hold_ref)
+
+
+def keyed_draw(engine: Engine, clock: Clock, ref: str, amount_fen: int, key: str) -> PostedEntry:
+    """A draw made idempotent on ``key``, as servicing and the API make it."""
+    with unit_of_work(engine) as session:
+
+        def action() -> PostedEntry:
+            hold = ledger.reserve(
+                session,
+                clock,
+                debit_code=principal(ref),
+                credit_code=FUNDING,
+                amount_fen=amount_fen,
+            )
+            return ledger.post_hold(session, clock, hold_ref=hold.hold_ref)
+
+        return run_idempotent(
+            session,
+            clock,
+            key=key,
+            command="draw",
+            request={"account": ref, "amount_fen": amount_fen},
+            action=action,
+            dump=PostedEntry.to_dict,
+            load=PostedEntry.from_dict,
+        )
 
 
 def repay(engine: Engine, clock: Clock, ref: str, amount_fen: int) -> PostedEntry:

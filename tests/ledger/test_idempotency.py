@@ -2,38 +2,10 @@ import threading
 
 import pytest
 
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.errors import InvalidInput
-from limitwise.ledger import service as ledger
-from limitwise.ledger.idempotency import IdempotencyConflict, run_idempotent
-from limitwise.ledger.schemas import PostedEntry
+from limitwise.ledger.idempotency import IdempotencyConflict
 from limitwise.ledger.service import LimitExceeded
-from tests.ledger.helpers import FUNDING, open_books, principal, principal_state, row_counts
-
-
-def keyed_draw(engine, clock, ref, amount_fen, key):
-    with unit_of_work(engine) as session:
-
-        def action():
-            hold = ledger.reserve(
-                session,
-                clock,
-                debit_code=principal(ref),
-                credit_code=FUNDING,
-                amount_fen=amount_fen,
-            )
-            return ledger.post_hold(session, clock, hold_ref=hold.hold_ref)
-
-        return run_idempotent(
-            session,
-            clock,
-            key=key,
-            command="draw",
-            request={"account": ref, "amount_fen": amount_fen},
-            action=action,
-            dump=PostedEntry.to_dict,
-            load=PostedEntry.from_dict,
-        )
+from tests.ledger.helpers import keyed_draw, open_books, principal_state, row_counts
 
 
 def test_same_key_same_request_returns_the_original(engine, clock):

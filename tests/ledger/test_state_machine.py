@@ -26,10 +26,9 @@ from limitwise.kit.db import unit_of_work
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger import service as ledger
 from limitwise.ledger.check import check_trial_balance
-from limitwise.ledger.idempotency import IdempotencyConflict, run_idempotent
-from limitwise.ledger.schemas import PostedEntry
+from limitwise.ledger.idempotency import IdempotencyConflict
 from limitwise.ledger.service import LimitExceeded, WouldOverdraw
-from tests.ledger.helpers import FUNDING, principal, row_counts
+from tests.ledger.helpers import FUNDING, draw, keyed_draw, principal, row_counts
 
 amounts = st.integers(min_value=1, max_value=600_00)
 
@@ -199,38 +198,14 @@ def make_machine(engine, clock):
                 ledger.set_line(session, owner_ref=ref, line_fen=line)
             self.model.accounts[ref].line_fen = line
 
-        def keyed_draw(self, key, ref, amount):
-            with unit_of_work(engine) as session:
-
-                def action():
-                    hold = ledger.reserve(
-                        session,
-                        clock,
-                        debit_code=principal(ref),
-                        credit_code=FUNDING,
-                        amount_fen=amount,
-                    )
-                    return ledger.post_hold(session, clock, hold_ref=hold.hold_ref)
-
-                return run_idempotent(
-                    session,
-                    clock,
-                    key=key,
-                    command="draw",
-                    request={"account": ref, "amount_fen": amount},
-                    action=action,
-                    dump=PostedEntry.to_dict,
-                    load=PostedEntry.from_dict,
-                )
-
         @rule(target=keys, ref=accounts, amount=amounts)
         def idempotent_draw(self, ref, amount):
             key = self.fresh("key")
             acct = self.model.accounts[ref]
             if acct.principal_fen + acct.pending_fen + amount > acct.line_fen:
-                self.refused(lambda: self.keyed_draw(key, ref, amount), LimitExceeded)
+                self.refused(lambda: keyed_draw(engine, clock, ref, amount, key), LimitExceeded)
                 return None
-            entry = self.keyed_draw(key, ref, amount)
+            entry = keyed_draw(engine, clock, ref, amount, key)
             acct.principal_fen += amount
             self.model.entries[entry.entry_ref] = (ref, amount)
             self.model.keys[key] = (ref, amount, entry.entry_ref)
@@ -242,7 +217,7 @@ def make_machine(engine, clock):
                 return
             ref, amount, entry_ref = self.model.keys[key]
             before = self.snapshot()
-            assert self.keyed_draw(key, ref, amount).entry_ref == entry_ref
+            assert keyed_draw(engine, clock, ref, amount, key).entry_ref == entry_ref
             assert self.snapshot() == before
 
         @rule(key=keys, other=amounts)
@@ -252,7 +227,7 @@ def make_machine(engine, clock):
             ref, amount, _ = self.model.keys[key]
             if other == amount:
                 return
-            self.refused(lambda: self.keyed_draw(key, ref, other), IdempotencyConflict)
+            self.refused(lambda: keyed_draw(engine, clock, ref, other, key), IdempotencyConflict)
 
         @precondition(lambda self: bool(self.model.accounts))
         @rule(data=st.data(), draws=st.lists(amounts, min_size=2, max_size=4))
@@ -265,15 +240,7 @@ def make_machine(engine, clock):
 
             def worker(amount: int) -> None:
                 try:
-                    with unit_of_work(engine) as session:
-                        hold = ledger.reserve(
-                            session,
-                            clock,
-                            debit_code=principal(ref),
-                            credit_code=FUNDING,
-                            amount_fen=amount,
-                        )
-                        entry = ledger.post_hold(session, clock, hold_ref=hold.hold_ref)
+                    entry = draw(engine, clock, ref, amount)
                     accepted.append((amount, entry.entry_ref))
                 except LimitExceeded:
                     refused.append(amount)
