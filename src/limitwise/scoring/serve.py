@@ -1,0 +1,222 @@
+"""Serve a frozen scorecard: row by row (online decisions) or a whole frame with polars.
+
+Both paths implement the same three rules and are tested to agree exactly:
+
+* a value's points come from its bin; missing values score ``points_missing`` and unseen
+  categories ``points_unknown``; numeric text such as ``"83.7%"`` reads as ``83.7`` and any
+  other text in a numeric characteristic counts as missing;
+* the score is the sum of the characteristics' integer points;
+* the reasons are the (at most four) characteristics whose points fall furthest below their
+  best bin, largest loss first, ties broken by the characteristic order in the artifact.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import polars as pl
+
+from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.scoring.schemas import Characteristic, Scorecard
+
+MAX_REASONS = 4
+Lang = Literal["en", "zh"]
+#: Reasons are ranked on one integer key: loss * _KEY_BASE + (_KEY_BASE - 1 - position).
+_KEY_BASE = 4096
+
+
+@dataclass(frozen=True)
+class Reason:
+    code: str
+    characteristic: str
+    points_lost: int
+    text_en: str
+    text_zh: str
+
+    def text(self, lang: Lang) -> str:
+        return self.text_zh if lang == "zh" else self.text_en
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """One scored row: the total, each characteristic's points, and the reasons."""
+
+    score: int
+    points: dict[str, int]
+    reasons: list[Reason]
+
+
+def as_number(value: Any) -> float | None:
+    """A value as a number, or None when it is missing or not numeric."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        text = str(value).strip().removesuffix("%")
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+    return None if math.isnan(number) else number
+
+
+def as_category(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def characteristic_points(characteristic: Characteristic, value: Any) -> int:
+    """Points one value earns on one characteristic."""
+    if characteristic.kind == "numeric":
+        number = as_number(value)
+        if number is None:
+            return characteristic.points_missing
+        return characteristic.points[bisect_right(characteristic.splits, number)]
+    category = as_category(value)
+    if category is None:
+        return characteristic.points_missing
+    for index, group in enumerate(characteristic.categories):
+        if category in group:
+            return characteristic.points[index]
+    return characteristic.points_unknown
+
+
+def check_columns(scorecard: Scorecard, columns: Iterable[str]) -> None:
+    """Refuse data that lacks a column the scorecard needs (it would silently score missing)."""
+    present = set(columns)
+    problems = [
+        Problem(c.name, "column_required", f"column {c.name!r} is needed by the scorecard")
+        for c in scorecard.characteristics
+        if c.name not in present
+    ]
+    if problems:
+        raise InvalidRequest(problems=problems)
+
+
+def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
+    """Score one applicant or account given as a mapping of column -> value."""
+    check_columns(scorecard, row.keys())
+    points = {c.name: characteristic_points(c, row[c.name]) for c in scorecard.characteristics}
+    ranked = sorted(
+        (
+            (c.points_best - points[c.name], position, c)
+            for position, c in enumerate(scorecard.characteristics)
+        ),
+        key=lambda item: (-item[0], item[1]),
+    )
+    reasons = [
+        Reason(c.code, c.name, loss, c.reason.en, c.reason.zh)
+        for loss, _position, c in ranked[:MAX_REASONS]
+        if loss > 0
+    ]
+    return ScoreResult(score=sum(points.values()), points=points, reasons=reasons)
+
+
+def number_expr(column: str) -> pl.Expr:
+    """The polars twin of :func:`as_number`."""
+    raw = pl.col(column)
+    text = raw.cast(pl.String).str.strip_chars().str.strip_suffix("%")
+    number = text.cast(pl.Float64, strict=False)
+    return pl.when(number.is_nan()).then(None).otherwise(number)
+
+
+def category_expr(column: str, dtype: pl.DataType) -> pl.Expr:
+    """The polars twin of :func:`as_category`."""
+    if dtype == pl.Boolean:
+        return pl.col(column).replace_strict({True: "true", False: "false"}, default=None)
+    return pl.col(column).cast(pl.String)
+
+
+def points_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
+    """A polars expression giving each row's points on one characteristic."""
+    c = characteristic
+    if c.kind == "numeric":
+        value = (
+            number_expr(c.name)
+            if dtype in (pl.String, pl.Categorical)
+            else pl.col(c.name).cast(pl.Float64)
+        )
+        value = pl.when(value.is_nan()).then(None).otherwise(value)
+        binned: pl.Expr = pl.lit(c.points[-1])
+        for split, points in reversed(list(zip(c.splits, c.points, strict=False))):
+            binned = pl.when(value < split).then(pl.lit(points)).otherwise(binned)
+        return (
+            pl.when(value.is_null()).then(pl.lit(c.points_missing)).otherwise(binned).cast(pl.Int64)
+        )
+    mapping = {category: c.points[i] for i, group in enumerate(c.categories) for category in group}
+    category = category_expr(c.name, dtype)
+    return (
+        pl.when(category.is_null())
+        .then(pl.lit(c.points_missing))
+        .otherwise(
+            category.replace_strict(mapping, default=c.points_unknown, return_dtype=pl.Int64)
+        )
+        .cast(pl.Int64)
+    )
+
+
+def score_frame(
+    scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en", with_points: bool = False
+) -> pl.DataFrame:
+    """Add ``score``, ``reason_1..4`` (codes) and ``reason_1_text..4`` to ``frame``, vectorised.
+
+    With ``with_points`` each characteristic's points are kept as ``points__<name>``.
+    """
+    check_columns(scorecard, frame.columns)
+    chars = scorecard.characteristics
+    point_cols = [f"points__{c.name}" for c in chars]
+    scored = frame.with_columns(
+        points_expr(c, frame.schema[c.name]).alias(col)
+        for c, col in zip(chars, point_cols, strict=True)
+    )
+    keys = pl.concat_list(
+        [
+            (pl.lit(c.points_best) - pl.col(col)) * _KEY_BASE + (_KEY_BASE - 1 - position)
+            for position, (c, col) in enumerate(zip(chars, point_cols, strict=True))
+        ]
+    ).list.sort(descending=True)
+    codes = {_KEY_BASE - 1 - i: c.code for i, c in enumerate(chars)}
+    texts = {
+        _KEY_BASE - 1 - i: (c.reason.zh if lang == "zh" else c.reason.en)
+        for i, c in enumerate(chars)
+    }
+    reason_cols: list[pl.Expr] = []
+    for k in range(MAX_REASONS):
+        key = keys.list.get(k, null_on_oob=True)
+        lost = key // _KEY_BASE > 0
+        slot = key % _KEY_BASE
+        reason_cols.append(
+            pl.when(lost)
+            .then(slot.replace_strict(codes, return_dtype=pl.String))
+            .alias(f"reason_{k + 1}")
+        )
+        reason_cols.append(
+            pl.when(lost)
+            .then(slot.replace_strict(texts, return_dtype=pl.String))
+            .alias(f"reason_{k + 1}_text")
+        )
+    scored = scored.with_columns(pl.sum_horizontal(point_cols).alias("score"), *reason_cols)
+    return scored if with_points else scored.drop(point_cols)
+
+
+def score_rows(scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en") -> pl.DataFrame:
+    """The row-by-row twin of :func:`score_frame` (same columns, one Python call per row)."""
+    results = [score_row(scorecard, row) for row in frame.iter_rows(named=True)]
+    columns: dict[str, list[Any]] = {"score": [r.score for r in results]}
+    for k in range(MAX_REASONS):
+        picked = [r.reasons[k] if k < len(r.reasons) else None for r in results]
+        columns[f"reason_{k + 1}"] = [p.code if p else None for p in picked]
+        columns[f"reason_{k + 1}_text"] = [p.text(lang) if p else None for p in picked]
+    extra = pl.DataFrame(
+        columns, schema={name: pl.String for name in columns} | {"score": pl.Int64}
+    )
+    order = ["score"] + [f"reason_{k + 1}{s}" for k in range(MAX_REASONS) for s in ("", "_text")]
+    return pl.concat([frame, extra.select(order)], how="horizontal")
