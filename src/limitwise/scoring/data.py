@@ -33,6 +33,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def frame_sha256(frame: pl.DataFrame) -> str:
+    """sha256 of a frame's CSV text: identifies generated training data."""
+    return hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+
+
 def read_csv(path: Path, *, field: str = "data") -> pl.DataFrame:
     """Read a CSV; blank header cells become ``column_N`` (1-based position)."""
     if not path.is_file():

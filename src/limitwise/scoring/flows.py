@@ -11,7 +11,13 @@ import polars as pl
 from limitwise.kit.clock import Clock
 from limitwise.kit.errors import InvalidInput
 from limitwise.scoring.artifact import load_scorecard, save_scorecard
-from limitwise.scoring.data import encode_target, file_sha256, load_training_config, read_csv
+from limitwise.scoring.data import (
+    encode_target,
+    file_sha256,
+    frame_sha256,
+    load_training_config,
+    read_csv,
+)
 from limitwise.scoring.metrics import Evaluation, evaluate_scores
 from limitwise.scoring.schemas import Scorecard
 from limitwise.scoring.serve import Lang, score_frame, score_rows
@@ -99,6 +105,44 @@ def apply_csv(
         if engine == "polars"
         else score_rows(scorecard, frame, lang=lang)
     )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scored.write_csv(out)
+    return scored.height
+
+
+def train_behaviour(
+    *, out: Path, clock: Clock, data: Path | None = None, accounts: int = 20_000, seed: int = 7
+) -> Scorecard:
+    """Train the behaviour scorecard on a book with outcomes (default: the synthetic book)."""
+    from limitwise.scoring.behaviour import ACCOUNT_ID, OUTCOME, behaviour_training_config
+    from limitwise.scoring.synthetic import generate_book
+    from limitwise.scoring.train import train_scorecard
+
+    if data is not None:
+        book, digest = read_csv(data), file_sha256(data)
+    else:
+        book = generate_book(accounts=accounts, seed=seed)
+        digest = frame_sha256(book)
+    scorecard = train_scorecard(
+        book,
+        target=OUTCOME,
+        config=behaviour_training_config(),
+        trained_on=clock.today(),
+        data_sha256=digest,
+        id_column=ACCOUNT_ID if ACCOUNT_ID in book.columns else None,
+    )
+    save_scorecard(scorecard, out)
+    return scorecard
+
+
+def score_behaviour_csv(
+    *, data: Path, out: Path, model: Path | None = None, lang: Lang = "en"
+) -> int:
+    """Behaviour-score every account row of ``data`` into ``out``."""
+    from limitwise.scoring.behaviour import score_accounts
+
+    scorecard = load_scorecard(model) if model is not None else None
+    scored = score_accounts(read_csv(data), scorecard=scorecard, lang=lang)
     out.parent.mkdir(parents=True, exist_ok=True)
     scored.write_csv(out)
     return scored.height
