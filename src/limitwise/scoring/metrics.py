@@ -53,9 +53,19 @@ def band_edges(scores: pl.Series, *, bands: int = 10) -> list[float]:
     return sorted({float(q) for q in quantiles if q is not None})
 
 
+def band_of(scores: pl.Series, edges: list[float]) -> pl.Series:
+    """Band number of each score: how many edges are at or below it."""
+    return (
+        pl.Series("band", edges, dtype=pl.Float64)
+        .search_sorted(scores.cast(pl.Float64), side="right")
+        .cast(pl.Int64)
+        .alias("band")
+    )
+
+
 def distribution(scores: pl.Series, edges: list[float]) -> list[float]:
     """Share of scores in each band defined by ``edges`` (``len(edges) + 1`` bands)."""
-    index = scores.cast(pl.Float64).cut(edges, left_closed=True).to_physical()
+    index = band_of(scores, edges)
     counts = index.value_counts().sort(index.name)
     shares = [0.0] * (len(edges) + 1)
     for position, count in counts.iter_rows():
@@ -99,7 +109,7 @@ def bands_table(
 ) -> list[Band]:
     """Per score band: size, observed bad rate and the bad rate the scaling predicts."""
     frame = _frame(scores, bad).with_columns(
-        band=pl.col("score").cut(edges, left_closed=True).to_physical().cast(pl.Int64),
+        band=band_of(scores, edges),
         predicted=predicted_bad_rate(pl.col("score"), scaling),
     )
     grouped = (

@@ -25,7 +25,8 @@ from limitwise.scoring.schemas import Characteristic, Scorecard
 
 MAX_REASONS = 4
 Lang = Literal["en", "zh"]
-#: Reasons are ranked on one integer key: loss * _KEY_BASE + (_KEY_BASE - 1 - position).
+#: Reasons are ranked on one integer key per characteristic, unique within a row:
+#: loss * _KEY_BASE + (_KEY_BASE - 1 - position), so ties go to the earlier characteristic.
 _KEY_BASE = 4096
 
 
@@ -177,12 +178,19 @@ def score_frame(
         points_expr(c, frame.schema[c.name]).alias(col)
         for c, col in zip(chars, point_cols, strict=True)
     )
-    keys = pl.concat_list(
-        [
-            (pl.lit(c.points_best) - pl.col(col)) * _KEY_BASE + (_KEY_BASE - 1 - position)
-            for position, (c, col) in enumerate(zip(chars, point_cols, strict=True))
+    key_cols = [f"__key_of_{position}" for position in range(len(chars))]
+    scored = scored.with_columns(
+        ((pl.lit(c.points_best) - pl.col(col)) * _KEY_BASE + (_KEY_BASE - 1 - position)).alias(key)
+        for position, (c, col, key) in enumerate(zip(chars, point_cols, key_cols, strict=True))
+    )
+    # Keys are unique per row, so the k-th reason is the largest key below the (k-1)-th.
+    for k in range(MAX_REASONS):
+        previous = pl.col(f"__key_{k - 1}") if k else None
+        candidates = [
+            pl.col(key) if previous is None else pl.when(pl.col(key) < previous).then(pl.col(key))
+            for key in key_cols
         ]
-    ).list.sort(descending=True)
+        scored = scored.with_columns(pl.max_horizontal(candidates).alias(f"__key_{k}"))
     codes = {_KEY_BASE - 1 - i: c.code for i, c in enumerate(chars)}
     texts = {
         _KEY_BASE - 1 - i: (c.reason.zh if lang == "zh" else c.reason.en)
@@ -190,7 +198,7 @@ def score_frame(
     }
     reason_cols: list[pl.Expr] = []
     for k in range(MAX_REASONS):
-        key = keys.list.get(k, null_on_oob=True)
+        key = pl.col(f"__key_{k}")
         lost = key // _KEY_BASE > 0
         slot = key % _KEY_BASE
         reason_cols.append(
@@ -204,6 +212,7 @@ def score_frame(
             .alias(f"reason_{k + 1}_text")
         )
     scored = scored.with_columns(pl.sum_horizontal(point_cols).alias("score"), *reason_cols)
+    scored = scored.drop([*key_cols, *(f"__key_{k}" for k in range(MAX_REASONS))])
     return scored if with_points else scored.drop(point_cols)
 
 

@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -222,18 +223,22 @@ def train_scorecard(
             field="data",
             code="min_rows",
         )
+    prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
     candidates: Candidates = detect_columns(
         frame, target=target, id_column=id_column, config=config
     )
     x = training_matrix(frame, candidates.kinds)
     y = bad.to_numpy()
-    names, dropped_selection = select_characteristics(x, y, candidates.kinds, config)
-    model, names, dropped_sign = fit_scorecard(x, y, names, candidates.kinds, config)
-    prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
-    characteristics = [
-        freeze_characteristic(model, name, candidates.kinds[name], i, config, prefix)
-        for i, name in enumerate(names)
-    ]
+    with warnings.catch_warnings():
+        # optbinning's own pandas deprecation notices are not the analyst's concern.
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        names, dropped_selection = select_characteristics(x, y, candidates.kinds, config)
+        model, names, dropped_sign = fit_scorecard(x, y, names, candidates.kinds, config)
+        characteristics = [
+            freeze_characteristic(model, name, candidates.kinds[name], i, config, prefix)
+            for i, name in enumerate(names)
+        ]
     draft = Scorecard(
         name=config.name,
         purpose=config.purpose,
