@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session
 
 from limitwise.kit.clock import Clock
@@ -21,6 +23,11 @@ def _require_person(value: str, field: str) -> str:
     return person
 
 
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    """SQLite hands timestamps back naive; they were written in UTC."""
+    return stamp if stamp.tzinfo is not None else stamp.replace(tzinfo=dt.UTC)
+
+
 def _entry(row: ScoreModel, live: ScoreModelPublication | None) -> RegistryEntry:
     is_live = live is not None and live.model_id == row.id
     return RegistryEntry(
@@ -28,10 +35,10 @@ def _entry(row: ScoreModel, live: ScoreModelPublication | None) -> RegistryEntry
         purpose=row.purpose,
         artifact_sha256=row.artifact_sha256,
         registered_by=row.registered_by,
-        registered_at=row.registered_at,
+        registered_at=_utc(row.registered_at),
         live=is_live,
         published_by=live.published_by if live is not None and is_live else None,
-        published_at=live.published_at if live is not None and is_live else None,
+        published_at=_utc(live.published_at) if live is not None and is_live else None,
     )
 
 
