@@ -201,3 +201,24 @@ def test_row_wise_and_polars_agree_on_arbitrary_values(scorecard, rows):
         },
     )
     assert score_frame(scorecard, frame).equals(score_rows(scorecard, frame))
+
+
+def test_a_missing_value_is_explained_as_not_provided(scorecard):
+    income = scorecard.characteristic("monthly_income")
+    assert income.points_missing < income.points_best  # missing income costs points
+    row = {c.name: None for c in scorecard.characteristics}
+    reasons = {r.characteristic: r for r in score_row(scorecard, row).reasons}
+    assert reasons["monthly_income"].text_en == income.reason_missing.en
+    assert reasons["monthly_income"].text_zh.startswith("未提供")
+    frame = pl.DataFrame(
+        [row],
+        schema={
+            "utilisation_pct": pl.String,
+            "monthly_income": pl.Float64,
+            "age": pl.Int64,
+            "housing": pl.String,
+        },
+    )
+    scored = score_frame(scorecard, frame, lang="zh")
+    texts = [scored[f"reason_{k}_text"][0] for k in range(1, 5)]
+    assert income.reason_missing.zh in texts

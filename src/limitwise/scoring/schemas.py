@@ -58,7 +58,9 @@ class Characteristic(BaseModel):
     code: str
     kind: Literal["numeric", "categorical"]
     label: ReasonText
+    #: Why this characteristic cost points; ``reason_missing`` when the value was missing.
     reason: ReasonText
+    reason_missing: ReasonText
     iv: float
     splits: list[float] = Field(default_factory=list)
     categories: list[list[str]] = Field(default_factory=list)
@@ -128,7 +130,8 @@ class Scorecard(BaseModel):
     trained_on: dt.date
     limitwise_version: str
     scaling: Scaling
-    characteristics: list[Characteristic] = Field(min_length=1)
+    #: At most 60: serving keeps a per-row bit mask of missing characteristics in an Int64.
+    characteristics: list[Characteristic] = Field(min_length=1, max_length=60)
     training: TrainingSummary
     metrics: Metrics
 
@@ -172,7 +175,7 @@ class TrainingConfig(BaseModel):
     min_iv: float = Field(default=0.02, ge=0)
     #: Of two characteristics whose WoE correlate above this, the weaker one is dropped.
     max_correlation: float = Field(default=0.8, gt=0, le=1)
-    max_characteristics: int = Field(default=20, ge=1)
+    max_characteristics: int = Field(default=20, ge=1, le=60)
     #: optbinning trend for numeric characteristics unless a column overrides it: "auto"
     #: picks ascending, descending, peak or valley from the data (optbinning heuristics).
     monotonic_trend: str = "auto"

@@ -74,6 +74,12 @@ def as_category(value: Any) -> str | None:
     return str(value)
 
 
+def is_missing(characteristic: Characteristic, value: Any) -> bool:
+    if characteristic.kind == "numeric":
+        return as_number(value) is None
+    return as_category(value) is None
+
+
 def characteristic_points(characteristic: Characteristic, value: Any) -> int:
     """Points one value earns on one characteristic."""
     if characteristic.kind == "numeric":
@@ -88,6 +94,13 @@ def characteristic_points(characteristic: Characteristic, value: Any) -> int:
         if category in group:
             return characteristic.points[index]
     return characteristic.points_unknown
+
+
+def reason_for(characteristic: Characteristic, value: Any, points_lost: int) -> Reason:
+    """The reason a value cost points: "not provided" when it was missing."""
+    c = characteristic
+    text = c.reason_missing if is_missing(c, value) else c.reason
+    return Reason(c.code, c.name, points_lost, text.en, text.zh)
 
 
 def check_columns(scorecard: Scorecard, columns: Iterable[str]) -> None:
@@ -114,9 +127,7 @@ def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
         key=lambda item: (-item[0], item[1]),
     )
     reasons = [
-        Reason(c.code, c.name, loss, c.reason.en, c.reason.zh)
-        for loss, _position, c in ranked[:MAX_REASONS]
-        if loss > 0
+        reason_for(c, row[c.name], loss) for loss, _position, c in ranked[:MAX_REASONS] if loss > 0
     ]
     return ScoreResult(score=sum(points.values()), points=points, reasons=reasons)
 
@@ -136,16 +147,22 @@ def category_expr(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).cast(pl.String)
 
 
+def value_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
+    """The column as serving reads it: float (numeric) or string (categorical); null = missing."""
+    c = characteristic
+    if c.kind == "categorical":
+        return category_expr(c.name, dtype)
+    if dtype in (pl.String, pl.Categorical):
+        return number_expr(c.name)
+    value = pl.col(c.name).cast(pl.Float64)
+    return pl.when(value.is_nan()).then(None).otherwise(value)
+
+
 def points_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
     """A polars expression giving each row's points on one characteristic."""
     c = characteristic
+    value = value_expr(c, dtype)
     if c.kind == "numeric":
-        value = (
-            number_expr(c.name)
-            if dtype in (pl.String, pl.Categorical)
-            else pl.col(c.name).cast(pl.Float64)
-        )
-        value = pl.when(value.is_nan()).then(None).otherwise(value)
         binned: pl.Expr = pl.lit(c.points[-1])
         for split, points in reversed(list(zip(c.splits, c.points, strict=False))):
             binned = pl.when(value < split).then(pl.lit(points)).otherwise(binned)
@@ -153,13 +170,10 @@ def points_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
             pl.when(value.is_null()).then(pl.lit(c.points_missing)).otherwise(binned).cast(pl.Int64)
         )
     mapping = {category: c.points[i] for i, group in enumerate(c.categories) for category in group}
-    category = category_expr(c.name, dtype)
     return (
-        pl.when(category.is_null())
+        pl.when(value.is_null())
         .then(pl.lit(c.points_missing))
-        .otherwise(
-            category.replace_strict(mapping, default=c.points_unknown, return_dtype=pl.Int64)
-        )
+        .otherwise(value.replace_strict(mapping, default=c.points_unknown, return_dtype=pl.Int64))
         .cast(pl.Int64)
     )
 
@@ -179,7 +193,12 @@ def score_frame(
         for c, col in zip(chars, point_cols, strict=True)
     )
     key_cols = [f"__key_of_{position}" for position in range(len(chars))]
-    scored = scored.with_columns(
+    # Bit i is set when characteristic i is missing on the row (its reason then says so).
+    missing_mask = pl.sum_horizontal(
+        value_expr(c, frame.schema[c.name]).is_null().cast(pl.Int64) * (1 << i)
+        for i, c in enumerate(chars)
+    )
+    scored = scored.with_columns(missing_mask.alias("__missing_mask")).with_columns(
         ((pl.lit(c.points_best) - pl.col(col)) * _KEY_BASE + (_KEY_BASE - 1 - position)).alias(key)
         for position, (c, col, key) in enumerate(zip(chars, point_cols, key_cols, strict=True))
     )
@@ -192,15 +211,18 @@ def score_frame(
         ]
         scored = scored.with_columns(pl.max_horizontal(candidates).alias(f"__key_{k}"))
     codes = {_KEY_BASE - 1 - i: c.code for i, c in enumerate(chars)}
+    bits = {_KEY_BASE - 1 - i: 1 << i for i in range(len(chars))}
     texts = {
-        _KEY_BASE - 1 - i: (c.reason.zh if lang == "zh" else c.reason.en)
+        2 * (_KEY_BASE - 1 - i) + missing: getattr(text, lang)
         for i, c in enumerate(chars)
+        for missing, text in ((0, c.reason), (1, c.reason_missing))
     }
     reason_cols: list[pl.Expr] = []
     for k in range(MAX_REASONS):
         key = pl.col(f"__key_{k}")
         lost = key // _KEY_BASE > 0
         slot = key % _KEY_BASE
+        missing = pl.col("__missing_mask") // slot.replace_strict(bits, return_dtype=pl.Int64) % 2
         reason_cols.append(
             pl.when(lost)
             .then(slot.replace_strict(codes, return_dtype=pl.String))
@@ -208,11 +230,11 @@ def score_frame(
         )
         reason_cols.append(
             pl.when(lost)
-            .then(slot.replace_strict(texts, return_dtype=pl.String))
+            .then((2 * slot + missing).replace_strict(texts, return_dtype=pl.String))
             .alias(f"reason_{k + 1}_text")
         )
     scored = scored.with_columns(pl.sum_horizontal(point_cols).alias("score"), *reason_cols)
-    scored = scored.drop([*key_cols, *(f"__key_{k}" for k in range(MAX_REASONS))])
+    scored = scored.drop(["__missing_mask", *key_cols, *(f"__key_{k}" for k in range(MAX_REASONS))])
     return scored if with_points else scored.drop(point_cols)
 
 

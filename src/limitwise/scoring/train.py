@@ -161,10 +161,20 @@ def _labels(name: str, config: TrainingConfig) -> ReasonText:
     return ReasonText(en=en, zh=zh)
 
 
-def _reason(label: ReasonText) -> ReasonText:
+def reason_text(label: ReasonText, kind: str, points: list[int]) -> ReasonText:
+    """Borrower-facing reason: says which way the value hurts when the points are monotone."""
+    if kind == "numeric" and points == sorted(points, reverse=True):
+        return ReasonText(en=f"{label.en} is too high", zh=f"{label.zh}偏高")
+    if kind == "numeric" and points == sorted(points):
+        return ReasonText(en=f"{label.en} is too low", zh=f"{label.zh}偏低")
+    if kind == "numeric":
+        return ReasonText(
+            en=f"{label.en} is outside the range that scores best",
+            zh=f"{label.zh}不在得分最高的区间",
+        )
     return ReasonText(
-        en=f"{label.en}: your value falls in a range that scores below the best range",
-        zh=f"{label.zh}：您的取值所在区间得分低于最佳区间",
+        en=f"{label.en}: this category carries more risk",
+        zh=f"{label.zh}：该类别风险较高",
     )
 
 
@@ -189,7 +199,8 @@ def freeze_characteristic(
         code=f"{code_prefix}{position + 1:02d}",
         kind="numeric" if kind == "numeric" else "categorical",
         label=label,
-        reason=_reason(label),
+        reason=reason_text(label, kind, points),
+        reason_missing=ReasonText(en=f"{label.en} was not provided", zh=f"未提供{label.zh}"),
         iv=float(optb.binning_table.iv),
         splits=[float(s) for s in optb.splits] if kind == "numeric" else [],
         categories=[[str(c) for c in group] for group in optb.splits] if kind != "numeric" else [],
