@@ -2,6 +2,8 @@
 
     PYTHONPATH=src python benchmarks/scorecard_auc.py [--folds 5] [--datasets gmc,german,hmeq]
 
+(``--datasets lc`` adds the Lending Club subset, target "Charged Off".)
+
 For each data set in ../shared/data (skipped with a note when absent): stratified k-fold CV,
 the limitwise scorecard trained with default settings (exactly what ``score train`` does),
 LightGBM (300 trees, learning rate 0.05, 31 leaves) and a logistic regression on raw
@@ -33,6 +35,7 @@ DATASETS: dict[str, tuple[str, str, str | None]] = {
     "gmc": ("give-me-some-credit/cs-training.csv", "SeriousDlqin2yrs", "column_1"),
     "german": ("german-credit/germancredit.csv", "creditability", None),
     "hmeq": ("hmeq/hmeq.csv", "BAD", None),
+    "lc": ("lending-club-2007-2011-subset/LoanStats3a.csv", "loan_status", None),
 }
 
 

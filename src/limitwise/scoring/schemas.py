@@ -180,6 +180,8 @@ class TrainingConfig(BaseModel):
     #: picks ascending, descending, peak or valley from the data (optbinning heuristics).
     monotonic_trend: str = "auto"
     max_n_prebins: int = Field(default=30, ge=2)
+    #: Smallest pre-bin (share of rows): small enough to split rare counts such as "late twice".
+    min_prebin_size: float = Field(default=0.05, gt=0, lt=0.5)
     min_bin_size: float = Field(default=0.01, gt=0, lt=0.5)
     max_n_bins: int = Field(default=10, ge=2)
     #: Regularisation strength C of the WoE logistic regression.

@@ -77,6 +77,7 @@ def _binning_process(
         variable_names=names,
         categorical_variables=[n for n in names if kinds[n] == "categorical"],
         max_n_prebins=config.max_n_prebins,
+        min_prebin_size=config.min_prebin_size,
         min_bin_size=config.min_bin_size,
         max_n_bins=config.max_n_bins,
         selection_criteria=selection,
