@@ -176,14 +176,16 @@ class TrainingConfig(BaseModel):
     #: Of two characteristics whose WoE correlate above this, the weaker one is dropped.
     max_correlation: float = Field(default=0.8, gt=0, le=1)
     max_characteristics: int = Field(default=20, ge=1, le=60)
-    #: optbinning trend for numeric characteristics unless a column overrides it: "auto"
-    #: picks ascending, descending, peak or valley from the data (optbinning heuristics).
-    monotonic_trend: str = "auto"
+    #: optbinning trend for numeric characteristics unless a column overrides it:
+    #: "auto_heuristic" picks ascending, descending, peak or valley from the data.
+    monotonic_trend: str = "auto_heuristic"
     max_n_prebins: int = Field(default=30, ge=2)
     #: Smallest pre-bin (share of rows): small enough to split rare counts such as "late twice".
-    min_prebin_size: float = Field(default=0.05, gt=0, lt=0.5)
-    min_bin_size: float = Field(default=0.01, gt=0, lt=0.5)
-    max_n_bins: int = Field(default=10, ge=2)
+    min_prebin_size: float = Field(default=0.01, gt=0, lt=0.5)
+    min_bin_size: float = Field(default=0.005, gt=0, lt=0.5)
+    #: ... but never fewer rows than this in a (pre-)bin, so small data sets are not overfit.
+    min_bin_rows: int = Field(default=50, ge=1)
+    max_n_bins: int = Field(default=12, ge=2)
     #: Regularisation strength C of the WoE logistic regression.
     regularisation_c: float = Field(default=1.0, gt=0)
     columns: dict[str, CharacteristicConfig] = Field(default_factory=dict)

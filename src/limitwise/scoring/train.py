@@ -56,7 +56,7 @@ def training_matrix(frame: pl.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
 
 
 def _binning_process(
-    names: list[str], kinds: dict[str, str], config: TrainingConfig, *, select: bool
+    names: list[str], kinds: dict[str, str], config: TrainingConfig, *, rows: int, select: bool
 ) -> Any:
     from optbinning import BinningProcess
 
@@ -77,8 +77,8 @@ def _binning_process(
         variable_names=names,
         categorical_variables=[n for n in names if kinds[n] == "categorical"],
         max_n_prebins=config.max_n_prebins,
-        min_prebin_size=config.min_prebin_size,
-        min_bin_size=config.min_bin_size,
+        min_prebin_size=min(max(config.min_prebin_size, config.min_bin_rows / rows), 0.5),
+        min_bin_size=min(max(config.min_bin_size, config.min_bin_rows / rows), 0.5),
         max_n_bins=config.max_n_bins,
         selection_criteria=selection,
         binning_fit_params=fit_params,
@@ -89,7 +89,7 @@ def select_characteristics(
     x: pd.DataFrame, y: np.ndarray[Any, Any], kinds: dict[str, str], config: TrainingConfig
 ) -> tuple[list[str], dict[str, str]]:
     """Characteristics kept after the IV threshold and the correlation filter."""
-    process = _binning_process(list(kinds), kinds, config, select=True)
+    process = _binning_process(list(kinds), kinds, config, rows=len(y), select=True)
     process.fit(x, y)
     summary = process.summary().set_index("name")
     iv = {name: float(summary.loc[name, "iv"]) for name in kinds}
@@ -134,7 +134,7 @@ def fit_scorecard(
     names = list(names)
     while True:
         model = OptScorecard(
-            binning_process=_binning_process(names, kinds, config, select=False),
+            binning_process=_binning_process(names, kinds, config, rows=len(y), select=False),
             estimator=LogisticRegression(C=config.regularisation_c, max_iter=1000),
             scaling_method="pdo_odds",
             scaling_method_params={
