@@ -117,3 +117,19 @@ def test_configured_column_must_exist():
     with pytest.raises(InvalidRequest) as error:
         train(make_applications(200), exclude=["no_such_column"])
     assert error.value.problems[0].field == "no_such_column"
+
+
+def test_noise_only_data_is_refused_by_the_iv_rule():
+    frame = make_applications(400).select(
+        pl.Series("noise", [i % 7 for i in range(400)]),
+        pl.Series(TARGET, [i % 2 for i in range(400)]),
+    )
+    with pytest.raises(InvalidInput) as error:
+        train(frame, min_iv=0.5)
+    assert (error.value.field, error.value.code) == ("data", "min_iv")
+
+
+def test_characteristic_cap_is_reported():
+    scorecard = train(make_applications(800), min_iv=0.0, max_characteristics=2)
+    assert len(scorecard.characteristics) <= 2
+    assert any("strongest" in why for why in scorecard.training.dropped.values())

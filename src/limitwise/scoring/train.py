@@ -93,13 +93,23 @@ def select_characteristics(
     process.fit(x, y)
     summary = process.summary().set_index("name")
     iv = {name: float(summary.loc[name, "iv"]) for name in kinds}
-    kept = [str(n) for n in process.get_support(names=True)]
+    kept = sorted((str(n) for n in process.get_support(names=True)), key=lambda n: -iv[n])
     dropped = {
-        n: f"information value {iv[n]:.4f} below {config.min_iv}" for n in kinds if n not in kept
+        n: f"information value {iv[n]:.4f} below {config.min_iv}"
+        if iv[n] < config.min_iv
+        else f"not among the {config.max_characteristics} strongest characteristics"
+        for n in kinds
+        if n not in kept
     }
-    kept.sort(key=lambda n: -iv[n])
+    if not kept:
+        raise InvalidInput(
+            "no characteristic reaches the minimum information value "
+            f"{config.min_iv}: the columns do not separate good from bad",
+            field="data",
+            code="min_iv",
+        )
     woe = process.transform(x[kept], metric="woe", metric_missing="empirical")
-    correlation = np.nan_to_num(np.corrcoef(woe.to_numpy(dtype=float), rowvar=False))
+    correlation = np.atleast_2d(np.nan_to_num(np.corrcoef(woe.to_numpy(dtype=float), rowvar=False)))
     final: list[str] = []
     for i, name in enumerate(kept):
         stronger = [f for f in final if abs(correlation[i, kept.index(f)]) > config.max_correlation]
@@ -109,13 +119,6 @@ def select_characteristics(
             )
         else:
             final.append(name)
-    if not final:
-        raise InvalidInput(
-            "no characteristic reaches the minimum information value "
-            f"{config.min_iv}: the columns do not separate good from bad",
-            field="data",
-            code="min_iv",
-        )
     return final, dropped
 
 
