@@ -15,8 +15,8 @@ import yaml
 from pydantic import ValidationError
 
 from limitwise.kit.errors import InvalidInput, InvalidRequest, Problem
-from limitwise.scoring.schemas import TrainingConfig
-from limitwise.scoring.serve import number_expr
+from limitwise.scoring.schemas import DerivedColumn, TrainingConfig
+from limitwise.scoring.serve import derived_expr, number_expr
 
 NULL_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 #: Target labels recognised as "bad" without configuration (compared case-insensitively).
@@ -166,6 +166,27 @@ def detect_columns(
             or [Problem("data", "usable_column", "no columns besides the target and id")]
         )
     return Candidates(kinds=kinds, dropped=dropped)
+
+
+def add_derived(frame: pl.DataFrame, derived: list[DerivedColumn]) -> pl.DataFrame:
+    """Compute the configured derived characteristics, refusing unknown inputs or clashes."""
+    problems = [
+        Problem(
+            f"config.derived.{d.name}", "column_exists", f"input column {c!r} is not in the data"
+        )
+        for d in derived
+        for c in d.columns
+        if c not in frame.columns
+    ] + [
+        Problem(
+            f"config.derived.{d.name}", "name_free", f"the data already has a {d.name!r} column"
+        )
+        for d in derived
+        if d.name in frame.columns
+    ]
+    if problems:
+        raise InvalidRequest(problems=problems)
+    return frame.with_columns(derived_expr(d, frame.schema) for d in derived)
 
 
 def load_training_config(path: Path | None) -> TrainingConfig:

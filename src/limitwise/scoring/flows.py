@@ -20,7 +20,7 @@ from limitwise.scoring.data import (
 )
 from limitwise.scoring.metrics import Evaluation, evaluate_scores
 from limitwise.scoring.schemas import Scorecard
-from limitwise.scoring.serve import Lang, score_frame, score_rows
+from limitwise.scoring.serve import OUTPUT_COLUMNS, Lang, score_frame, score_rows
 
 
 def train_csv(
@@ -77,9 +77,6 @@ def evaluate_csv(
         scores, bad, baseline=scorecard.training.score_distribution, scaling=scorecard.scaling
     )
     return EvaluatedData(scorecard, evaluation, scores, bad)
-
-
-OUTPUT_COLUMNS = ("score", *(f"reason_{k}{s}" for k in range(1, 5) for s in ("", "_text")))
 
 
 def apply_csv(

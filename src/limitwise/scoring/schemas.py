@@ -43,6 +43,26 @@ class ReasonText(BaseModel):
     zh: str
 
 
+class DerivedColumn(BaseModel):
+    """A characteristic computed from other numeric columns before binning and scoring.
+
+    ``sum`` and ``product`` combine two or more columns left to right; ``ratio`` divides the
+    first by the second (a zero divisor gives missing). Any missing input gives missing.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    op: Literal["sum", "product", "ratio"]
+    columns: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ratio_has_two_columns(self) -> DerivedColumn:
+        if self.op == "ratio" and len(self.columns) != 2:
+            raise ValueError(f"derived column {self.name!r}: a ratio takes exactly two columns")
+        return self
+
+
 class Characteristic(BaseModel):
     """One scored input: its bins and the points each bin is worth.
 
@@ -130,6 +150,7 @@ class Scorecard(BaseModel):
     trained_on: dt.date
     limitwise_version: str
     scaling: Scaling
+    derived: list[DerivedColumn] = Field(default_factory=list)
     #: At most 60: serving keeps a per-row bit mask of missing characteristics in an Int64.
     characteristics: list[Characteristic] = Field(min_length=1, max_length=60)
     training: TrainingSummary
@@ -189,6 +210,7 @@ class TrainingConfig(BaseModel):
     #: Regularisation strength C of the WoE logistic regression.
     regularisation_c: float = Field(default=1.0, gt=0)
     columns: dict[str, CharacteristicConfig] = Field(default_factory=dict)
+    derived: list[DerivedColumn] = Field(default_factory=list)
 
 
 class RegistryEntry(BaseModel):

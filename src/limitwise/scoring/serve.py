@@ -21,13 +21,18 @@ from typing import Any, Literal
 import polars as pl
 
 from limitwise.kit.errors import InvalidRequest, Problem
-from limitwise.scoring.schemas import Characteristic, Scorecard
+from limitwise.scoring.schemas import Characteristic, DerivedColumn, Scorecard
 
 MAX_REASONS = 4
 Lang = Literal["en", "zh"]
 #: Reasons are ranked on one integer key per characteristic, unique within a row:
 #: loss * _KEY_BASE + (_KEY_BASE - 1 - position), so ties go to the earlier characteristic.
 _KEY_BASE = 4096
+#: What scoring adds to a frame, in order.
+OUTPUT_COLUMNS = (
+    "score",
+    *(f"reason_{k}{suffix}" for k in range(1, MAX_REASONS + 1) for suffix in ("", "_text")),
+)
 
 
 @dataclass(frozen=True)
@@ -103,21 +108,60 @@ def reason_for(characteristic: Characteristic, value: Any, points_lost: int) -> 
     return Reason(c.code, c.name, points_lost, text.en, text.zh)
 
 
+def input_columns(scorecard: Scorecard) -> list[str]:
+    """The data columns scoring reads: characteristics, with derived ones by their inputs."""
+    derived = {d.name: d.columns for d in scorecard.derived}
+    needed: list[str] = []
+    for c in scorecard.characteristics:
+        for name in derived.get(c.name, [c.name]):
+            if name not in needed:
+                needed.append(name)
+    return needed
+
+
 def check_columns(scorecard: Scorecard, columns: Iterable[str]) -> None:
     """Refuse data that lacks a column the scorecard needs (it would silently score missing)."""
     present = set(columns)
     problems = [
-        Problem(c.name, "column_required", f"column {c.name!r} is needed by the scorecard")
-        for c in scorecard.characteristics
-        if c.name not in present
+        Problem(name, "column_required", f"column {name!r} is needed by the scorecard")
+        for name in input_columns(scorecard)
+        if name not in present
     ]
     if problems:
         raise InvalidRequest(problems=problems)
 
 
+def derive_value(derived: DerivedColumn, row: Mapping[str, Any]) -> float | None:
+    """One derived characteristic for one row (the twin of :func:`derived_expr`)."""
+    values = [as_number(row[name]) for name in derived.columns]
+    if any(v is None for v in values):
+        return None
+    numbers = [v for v in values if v is not None]
+    if derived.op == "ratio":
+        return None if numbers[1] == 0 else numbers[0] / numbers[1]
+    result = numbers[0]
+    for number in numbers[1:]:
+        result = result + number if derived.op == "sum" else result * number
+    return None if math.isnan(result) else result
+
+
+def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
+    """A derived characteristic as a polars expression (left to right, like the row path)."""
+    values = [_number_of(name, schema[name]) for name in derived.columns]
+    if derived.op == "ratio":
+        result = pl.when(values[1] == 0).then(None).otherwise(values[0] / values[1])
+    else:
+        result = values[0]
+        for value in values[1:]:
+            result = result + value if derived.op == "sum" else result * value
+    return pl.when(result.is_nan()).then(None).otherwise(result).alias(derived.name)
+
+
 def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
     """Score one applicant or account given as a mapping of column -> value."""
     check_columns(scorecard, row.keys())
+    if scorecard.derived:
+        row = {**row, **{d.name: derive_value(d, row) for d in scorecard.derived}}
     points = {c.name: characteristic_points(c, row[c.name]) for c in scorecard.characteristics}
     ranked = sorted(
         (
@@ -147,15 +191,19 @@ def category_expr(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(column).cast(pl.String)
 
 
+def _number_of(column: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype in (pl.String, pl.Categorical):
+        return number_expr(column)
+    value = pl.col(column).cast(pl.Float64)
+    return pl.when(value.is_nan()).then(None).otherwise(value)
+
+
 def value_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
     """The column as serving reads it: float (numeric) or string (categorical); null = missing."""
     c = characteristic
     if c.kind == "categorical":
         return category_expr(c.name, dtype)
-    if dtype in (pl.String, pl.Categorical):
-        return number_expr(c.name)
-    value = pl.col(c.name).cast(pl.Float64)
-    return pl.when(value.is_nan()).then(None).otherwise(value)
+    return _number_of(c.name, dtype)
 
 
 def points_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
@@ -186,6 +234,9 @@ def score_frame(
     With ``with_points`` each characteristic's points are kept as ``points__<name>``.
     """
     check_columns(scorecard, frame.columns)
+    original = frame.columns
+    if scorecard.derived:
+        frame = frame.with_columns(derived_expr(d, frame.schema) for d in scorecard.derived)
     chars = scorecard.characteristics
     point_cols = [f"points__{c.name}" for c in chars]
     scored = frame.with_columns(
@@ -235,7 +286,8 @@ def score_frame(
         )
     scored = scored.with_columns(pl.sum_horizontal(point_cols).alias("score"), *reason_cols)
     scored = scored.drop(["__missing_mask", *key_cols, *(f"__key_{k}" for k in range(MAX_REASONS))])
-    return scored if with_points else scored.drop(point_cols)
+    kept = [c for c in original if c not in OUTPUT_COLUMNS]
+    return scored.select(*kept, *OUTPUT_COLUMNS, *(point_cols if with_points else []))
 
 
 def score_rows(scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en") -> pl.DataFrame:
@@ -249,5 +301,5 @@ def score_rows(scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en") 
     extra = pl.DataFrame(
         columns, schema={name: pl.String for name in columns} | {"score": pl.Int64}
     )
-    order = ["score"] + [f"reason_{k + 1}{s}" for k in range(MAX_REASONS) for s in ("", "_text")]
-    return pl.concat([frame, extra.select(order)], how="horizontal")
+    kept = frame.drop([c for c in OUTPUT_COLUMNS if c in frame.columns])
+    return pl.concat([kept, extra.select(OUTPUT_COLUMNS)], how="horizontal")

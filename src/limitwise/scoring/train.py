@@ -25,7 +25,13 @@ import polars as pl
 from limitwise import __version__
 from limitwise.kit.errors import InvalidInput
 from limitwise.scoring import metrics
-from limitwise.scoring.data import MIN_ROWS, Candidates, detect_columns, encode_target
+from limitwise.scoring.data import (
+    MIN_ROWS,
+    Candidates,
+    add_derived,
+    detect_columns,
+    encode_target,
+)
 from limitwise.scoring.schemas import (
     Characteristic,
     Metrics,
@@ -216,8 +222,12 @@ def freeze_characteristic(
     )
 
 
-def _version(name: str, trained_on: dt.date, characteristics: list[Characteristic]) -> str:
-    body = json.dumps([c.model_dump(mode="json") for c in characteristics], sort_keys=True)
+def _version(
+    name: str, trained_on: dt.date, characteristics: list[Characteristic], derived: list[Any]
+) -> str:
+    body = json.dumps(
+        [item.model_dump(mode="json") for item in [*derived, *characteristics]], sort_keys=True
+    )
     return f"{name}-{trained_on:%Y%m%d}-{hashlib.sha256(body.encode()).hexdigest()[:8]}"
 
 
@@ -239,6 +249,7 @@ def train_scorecard(
             code="min_rows",
         )
     prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
+    frame = add_derived(frame, config.derived)
     candidates: Candidates = detect_columns(
         frame, target=target, id_column=id_column, config=config
     )
@@ -254,13 +265,15 @@ def train_scorecard(
             freeze_characteristic(model, name, candidates.kinds[name], i, config, prefix)
             for i, name in enumerate(names)
         ]
+    derived = [d for d in config.derived if d.name in names]
     draft = Scorecard(
         name=config.name,
         purpose=config.purpose,
-        version=_version(config.name, trained_on, characteristics),
+        version=_version(config.name, trained_on, characteristics, derived),
         trained_on=trained_on,
         limitwise_version=__version__,
         scaling=config.scaling,
+        derived=derived,
         characteristics=characteristics,
         training=TrainingSummary(
             data_sha256=data_sha256,
