@@ -6,7 +6,7 @@ from limitwise.scoring.artifact import default_scorecard
 from limitwise.scoring.data import encode_target, read_csv
 from limitwise.scoring.metrics import auc
 from limitwise.scoring.schemas import Purpose
-from limitwise.scoring.serve import score_frame, score_row
+from limitwise.scoring.serve import input_columns, score_frame, score_row
 
 GMC = Path(__file__).resolve().parents[2].parent / "shared/data/give-me-some-credit/cs-training.csv"
 
@@ -14,12 +14,13 @@ GMC = Path(__file__).resolve().parents[2].parent / "shared/data/give-me-some-cre
 def test_shipped_application_scorecard_scores_without_shared_data():
     scorecard = default_scorecard(Purpose.APPLICATION)
     assert scorecard.scaling.base_score == 600 and scorecard.scaling.pdo == 20
-    row = {c.name: None for c in scorecard.characteristics}
-    row.update(age=30, RevolvingUtilizationOfUnsecuredLines=0.95, NumberOfTimes90DaysLate=2)
+    row = dict.fromkeys(input_columns(scorecard), 0)
+    row.update(age=25, RevolvingUtilizationOfUnsecuredLines=0.95, NumberOfTimes90DaysLate=2)
     result = score_row(scorecard, row)
     assert 300 < result.score < 700
     assert len(result.reasons) == 4
-    assert any(r.characteristic == "NumberOfTimes90DaysLate" for r in result.reasons)
+    lateness = {"times_late_total", "NumberOfTimes90DaysLate"}
+    assert lateness & {r.characteristic for r in result.reasons}
     assert all(r.text_zh != r.text_en for r in result.reasons)
 
 
