@@ -20,7 +20,7 @@ from limitwise.scoring.serve import derived_expr, number_expr
 
 NULL_TOKENS = ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "None"]
 #: Target labels recognised as "bad" without configuration (compared case-insensitively).
-KNOWN_BAD_LABELS = ("1", "true", "bad", "charged off", "default", "defaulted", "yes")
+KNOWN_BAD_LABELS = ("1", "1.0", "true", "bad", "charged off", "default", "defaulted", "yes")
 #: Fewer rows than this cannot support binning.
 MIN_ROWS = 50
 

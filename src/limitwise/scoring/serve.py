@@ -285,7 +285,6 @@ def score_frame(
             .alias(f"reason_{k + 1}_text")
         )
     scored = scored.with_columns(pl.sum_horizontal(point_cols).alias("score"), *reason_cols)
-    scored = scored.drop(["__missing_mask", *key_cols, *(f"__key_{k}" for k in range(MAX_REASONS))])
     kept = [c for c in original if c not in OUTPUT_COLUMNS]
     return scored.select(*kept, *OUTPUT_COLUMNS, *(point_cols if with_points else []))
 
