@@ -153,7 +153,7 @@ def evaluate_scores(
     area = auc(scores, bad)
     return Evaluation(
         rows=scores.len(),
-        bad_rate=float(bad.mean() or 0.0),  # type: ignore[arg-type]
+        bad_rate=float(bad.cast(pl.Float64).sum()) / max(bad.len(), 1),
         auc=area,
         ks=ks(scores, bad),
         gini=2 * area - 1,
