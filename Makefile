@@ -33,6 +33,7 @@ bench: venv
 	$(BIN)/python benchmarks/ledger_transfers.py
 	$(BIN)/python benchmarks/onboarding_apply.py
 	$(BIN)/python benchmarks/servicing.py
+	$(BIN)/python benchmarks/scorecard_auc.py
 
 clean:
 	rm -rf $(VENV) limitwise.db .pytest_cache .mypy_cache .ruff_cache

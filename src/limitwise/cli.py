@@ -16,6 +16,7 @@ from limitwise.kit.cli import AsOfOption, DbOption, as_date
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
 from limitwise.onboarding import cli as onboarding_cli
+from limitwise.scoring.cli import app as score_app
 from limitwise.servicing.cli import cob_app, scenario_app
 
 app = typer.Typer(
@@ -30,6 +31,7 @@ app.add_typer(onboarding_cli.app, name="onboarding")
 app.command("apply")(onboarding_cli.apply)
 app.add_typer(cob_app, name="cob")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(score_app, name="score")
 
 
 def _show_version(value: bool) -> None:

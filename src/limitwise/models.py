@@ -3,6 +3,13 @@
 from limitwise.ledger import models as ledger_models
 from limitwise.onboarding import models as onboarding_models
 from limitwise.providers import models as provider_models
+from limitwise.scoring import models as scoring_models
 from limitwise.servicing import models as servicing_models
 
-__all__ = ["ledger_models", "onboarding_models", "provider_models", "servicing_models"]
+__all__ = [
+    "ledger_models",
+    "onboarding_models",
+    "provider_models",
+    "scoring_models",
+    "servicing_models",
+]

@@ -1,0 +1,228 @@
+"""The frozen scorecard artifact and the training configuration.
+
+The artifact is plain JSON validated by these models, so a scorecard trained today can be
+served anywhere without the training stack, and a damaged file is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+ArtifactFormat = Literal["limitwise.scorecard/1"]
+ARTIFACT_FORMAT: ArtifactFormat = "limitwise.scorecard/1"
+
+
+class Purpose(StrEnum):
+    APPLICATION = "application"
+    """Scores an applicant from application and bureau data, before a line exists."""
+    BEHAVIOUR = "behaviour"
+    """Scores an open account from how it has been used and repaid."""
+
+
+class Scaling(BaseModel):
+    """Points scaling: ``base_score`` points at odds ``base_odds``:1 (good:bad); every
+    ``pdo`` points double the odds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    base_score: float = 600.0
+    base_odds: float = Field(default=50.0, gt=0)
+    pdo: float = Field(default=20.0, gt=0)
+
+
+class ReasonText(BaseModel):
+    """What a borrower reads when this characteristic cost them points."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    en: str
+    zh: str
+
+
+class DerivedColumn(BaseModel):
+    """A characteristic computed from other numeric columns before binning and scoring.
+
+    ``sum`` and ``product`` combine two or more columns left to right; ``ratio`` divides the
+    first by the second (a zero divisor gives missing). Any missing input gives missing.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    op: Literal["sum", "product", "ratio"]
+    columns: list[str] = Field(min_length=2)
+
+    @model_validator(mode="after")
+    def _ratio_has_two_columns(self) -> DerivedColumn:
+        if self.op == "ratio" and len(self.columns) != 2:
+            raise ValueError(f"derived column {self.name!r}: a ratio takes exactly two columns")
+        return self
+
+
+class Characteristic(BaseModel):
+    """One scored input: its bins and the points each bin is worth.
+
+    Numeric bins follow ``splits`` (ascending): a value ``x`` falls in bin ``i`` where ``i`` is
+    the number of splits ``<= x`` (so bin 0 is ``x < splits[0]``). Categorical bins are groups
+    of category strings. Missing values score ``points_missing``; a category never seen in
+    training scores ``points_unknown`` (the population-average, WoE 0, points).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    code: str
+    kind: Literal["numeric", "categorical"]
+    label: ReasonText
+    #: Why this characteristic cost points; ``reason_missing`` when the value was missing.
+    reason: ReasonText
+    reason_missing: ReasonText
+    iv: float
+    splits: list[float] = Field(default_factory=list)
+    categories: list[list[str]] = Field(default_factory=list)
+    bins: list[str]
+    points: list[int]
+    points_missing: int
+    points_unknown: int
+    event_rates: list[float] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _bins_match_points(self) -> Characteristic:
+        expected = len(self.splits) + 1 if self.kind == "numeric" else len(self.categories)
+        if len(self.points) != expected or len(self.bins) != expected:
+            raise ValueError(
+                f"characteristic {self.name!r}: {len(self.points)} points and "
+                f"{len(self.bins)} bins for {expected} bins"
+            )
+        if self.splits != sorted(self.splits):
+            raise ValueError(f"characteristic {self.name!r}: splits must be ascending")
+        return self
+
+    @property
+    def points_best(self) -> int:
+        """The most points any value of this characteristic can earn."""
+        return max(*self.points, self.points_missing, self.points_unknown)
+
+
+class ScoreDistribution(BaseModel):
+    """The training scores' distribution over fixed bands: the PSI baseline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    edges: list[float]
+    proportions: list[float]
+
+
+class TrainingSummary(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_sha256: str
+    rows: int
+    bad_rate: float
+    target: str
+    bad_values: list[str]
+    id_column: str | None
+    dropped: dict[str, str]
+    score_distribution: ScoreDistribution
+
+
+class Metrics(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    auc: float
+    ks: float
+    gini: float
+
+
+class Scorecard(BaseModel):
+    """A frozen, versioned scorecard: everything serving needs, nothing it does not."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    format: ArtifactFormat = ARTIFACT_FORMAT
+    name: str
+    purpose: Purpose
+    version: str
+    trained_on: dt.date
+    limitwise_version: str
+    scaling: Scaling
+    derived: list[DerivedColumn] = Field(default_factory=list)
+    #: At most 60: serving keeps a per-row bit mask of missing characteristics in an Int64.
+    characteristics: list[Characteristic] = Field(min_length=1, max_length=60)
+    training: TrainingSummary
+    metrics: Metrics
+
+    @model_validator(mode="after")
+    def _unique_names_and_codes(self) -> Scorecard:
+        for attribute in ("name", "code"):
+            values = [getattr(c, attribute) for c in self.characteristics]
+            if len(set(values)) != len(values):
+                raise ValueError(f"characteristic {attribute}s must be unique")
+        return self
+
+    def characteristic(self, name: str) -> Characteristic:
+        for characteristic in self.characteristics:
+            if characteristic.name == name:
+                return characteristic
+        raise KeyError(name)
+
+
+class CharacteristicConfig(BaseModel):
+    """Per-column training options (all optional)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["numeric", "categorical"] | None = None
+    monotonic_trend: str | None = None
+    label_en: str | None = None
+    label_zh: str | None = None
+
+
+class TrainingConfig(BaseModel):
+    """Everything ``score train --config YAML`` can set; defaults suit most credit data."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = "scorecard"
+    purpose: Purpose = Purpose.APPLICATION
+    scaling: Scaling = Scaling()
+    bad_values: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    #: Characteristics below this information value are dropped as too weak.
+    min_iv: float = Field(default=0.02, ge=0)
+    #: Of two characteristics whose WoE correlate above this, the weaker one is dropped.
+    max_correlation: float = Field(default=0.8, gt=0, le=1)
+    max_characteristics: int = Field(default=20, ge=1, le=60)
+    #: optbinning trend for numeric characteristics unless a column overrides it:
+    #: "auto_heuristic" picks ascending, descending, peak or valley from the data.
+    monotonic_trend: str = "auto_heuristic"
+    max_n_prebins: int = Field(default=30, ge=2)
+    #: Smallest pre-bin (share of rows): small enough to split rare counts such as "late twice".
+    min_prebin_size: float = Field(default=0.01, gt=0, lt=0.5)
+    min_bin_size: float = Field(default=0.005, gt=0, lt=0.5)
+    #: ... but never fewer rows than this in a (pre-)bin, so small data sets are not overfit.
+    min_bin_rows: int = Field(default=50, ge=1)
+    max_n_bins: int = Field(default=12, ge=2)
+    #: Regularisation strength C of the WoE logistic regression.
+    regularisation_c: float = Field(default=1.0, gt=0)
+    columns: dict[str, CharacteristicConfig] = Field(default_factory=dict)
+    derived: list[DerivedColumn] = Field(default_factory=list)
+
+
+class RegistryEntry(BaseModel):
+    """A registered scorecard version and its publication state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    purpose: str
+    artifact_sha256: str
+    registered_by: str
+    registered_at: dt.datetime
+    live: bool
+    published_by: str | None
+    published_at: dt.datetime | None

@@ -1,0 +1,299 @@
+"""Train a scorecard with optbinning and freeze it into the JSON artifact.
+
+Method: optimal binning of every usable column (missing values as their own bin, numeric
+trends monotonic unless configured otherwise), selection by information value, removal of
+the weaker of any two highly correlated characteristics, a logistic regression on the
+weights of evidence (characteristics with a reversed sign are dropped and the model refit, so
+more risk never earns more points), and points scaled by base score / base odds / PDO.
+
+Needs the ``train`` extra (optbinning, scikit-learn); serving does not import this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import math
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd  # type: ignore[import-untyped]
+import polars as pl
+
+from limitwise import __version__
+from limitwise.kit.errors import InvalidInput
+from limitwise.scoring import metrics
+from limitwise.scoring.data import (
+    MIN_ROWS,
+    Candidates,
+    add_derived,
+    detect_columns,
+    encode_target,
+)
+from limitwise.scoring.schemas import (
+    Characteristic,
+    Metrics,
+    Purpose,
+    ReasonText,
+    Scorecard,
+    TrainingConfig,
+    TrainingSummary,
+)
+from limitwise.scoring.serve import category_expr, number_expr, score_frame
+
+
+def training_matrix(frame: pl.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """The columns as optbinning wants them: floats (NaN = missing) and category strings."""
+    exprs = [
+        number_expr(name) if kind == "numeric" else category_expr(name, frame.schema[name])
+        for name, kind in kinds.items()
+    ]
+    selected = frame.select(expr.alias(name) for expr, name in zip(exprs, kinds, strict=True))
+    data: dict[str, Any] = {}
+    for name, kind in kinds.items():
+        column = selected[name]
+        if kind == "numeric":
+            data[name] = column.cast(pl.Float64).fill_null(np.nan).to_numpy()
+        else:
+            data[name] = np.array(column.to_list(), dtype=object)
+    return pd.DataFrame(data)
+
+
+def _binning_process(
+    names: list[str], kinds: dict[str, str], config: TrainingConfig, *, rows: int, select: bool
+) -> Any:
+    from optbinning import BinningProcess
+
+    fit_params: dict[str, dict[str, Any]] = {}
+    for name in names:
+        column = config.columns.get(name)
+        trend = column.monotonic_trend if column and column.monotonic_trend else None
+        if kinds[name] == "numeric":
+            fit_params[name] = {"monotonic_trend": trend or config.monotonic_trend}
+        elif trend:
+            fit_params[name] = {"monotonic_trend": trend}
+    selection = (
+        {"iv": {"min": config.min_iv, "strategy": "highest", "top": config.max_characteristics}}
+        if select
+        else None
+    )
+    return BinningProcess(
+        variable_names=names,
+        categorical_variables=[n for n in names if kinds[n] == "categorical"],
+        max_n_prebins=config.max_n_prebins,
+        min_prebin_size=min(max(config.min_prebin_size, config.min_bin_rows / rows), 0.5),
+        min_bin_size=min(max(config.min_bin_size, config.min_bin_rows / rows), 0.5),
+        max_n_bins=config.max_n_bins,
+        selection_criteria=selection,
+        binning_fit_params=fit_params,
+    )
+
+
+def select_characteristics(
+    x: pd.DataFrame, y: np.ndarray[Any, Any], kinds: dict[str, str], config: TrainingConfig
+) -> tuple[list[str], dict[str, str]]:
+    """Characteristics kept after the IV threshold and the correlation filter."""
+    process = _binning_process(list(kinds), kinds, config, rows=len(y), select=True)
+    process.fit(x, y)
+    summary = process.summary().set_index("name")
+    iv = {name: float(summary.loc[name, "iv"]) for name in kinds}
+    kept = sorted((str(n) for n in process.get_support(names=True)), key=lambda n: -iv[n])
+    dropped = {
+        n: f"information value {iv[n]:.4f} below {config.min_iv}"
+        if iv[n] < config.min_iv
+        else f"not among the {config.max_characteristics} strongest characteristics"
+        for n in kinds
+        if n not in kept
+    }
+    if not kept:
+        raise InvalidInput(
+            "no characteristic reaches the minimum information value "
+            f"{config.min_iv}: the columns do not separate good from bad",
+            field="data",
+            code="min_iv",
+        )
+    woe = process.transform(x[kept], metric="woe", metric_missing="empirical")
+    correlation = np.atleast_2d(np.nan_to_num(np.corrcoef(woe.to_numpy(dtype=float), rowvar=False)))
+    final: list[str] = []
+    for i, name in enumerate(kept):
+        stronger = [f for f in final if abs(correlation[i, kept.index(f)]) > config.max_correlation]
+        if stronger:
+            dropped[name] = (
+                f"weight of evidence correlates with {stronger[0]} above {config.max_correlation}"
+            )
+        else:
+            final.append(name)
+    return final, dropped
+
+
+def fit_scorecard(
+    x: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    names: list[str],
+    kinds: dict[str, str],
+    config: TrainingConfig,
+) -> tuple[Any, list[str], dict[str, str]]:
+    """Fit the optbinning Scorecard, dropping characteristics whose sign comes out reversed."""
+    from optbinning import Scorecard as OptScorecard
+    from sklearn.linear_model import LogisticRegression
+
+    dropped: dict[str, str] = {}
+    names = list(names)
+    while True:
+        model = OptScorecard(
+            binning_process=_binning_process(names, kinds, config, rows=len(y), select=False),
+            estimator=LogisticRegression(C=config.regularisation_c, max_iter=1000),
+            scaling_method="pdo_odds",
+            scaling_method_params={
+                "pdo": config.scaling.pdo,
+                "odds": config.scaling.base_odds,
+                "scorecard_points": config.scaling.base_score,
+            },
+            rounding=True,
+        )
+        model.fit(x[names], y, metric_missing="empirical", show_digits=6)
+        # Higher WoE means safer, so each coefficient on P(bad) must be negative.
+        coefficients = dict(zip(names, model.estimator_.coef_.flatten(), strict=True))
+        reversed_sign = [n for n in names if coefficients[n] > 0]
+        if not reversed_sign or len(names) == 1:
+            return model, names, dropped
+        worst = max(reversed_sign, key=lambda n: coefficients[n])
+        dropped[worst] = "coefficient sign reversed next to stronger characteristics"
+        names.remove(worst)
+
+
+def _labels(name: str, config: TrainingConfig) -> ReasonText:
+    column = config.columns.get(name)
+    en = column.label_en if column and column.label_en else name
+    zh = column.label_zh if column and column.label_zh else en
+    return ReasonText(en=en, zh=zh)
+
+
+def reason_text(label: ReasonText, kind: str, points: list[int]) -> ReasonText:
+    """Borrower-facing reason: says which way the value hurts when the points are monotone."""
+    if kind == "numeric" and points == sorted(points, reverse=True):
+        return ReasonText(en=f"{label.en} is too high", zh=f"{label.zh}偏高")
+    if kind == "numeric" and points == sorted(points):
+        return ReasonText(en=f"{label.en} is too low", zh=f"{label.zh}偏低")
+    if kind == "numeric":
+        return ReasonText(
+            en=f"{label.en} is outside the range that scores best",
+            zh=f"{label.zh}不在得分最高的区间",
+        )
+    return ReasonText(
+        en=f"{label.en}: this category carries more risk",
+        zh=f"{label.zh}：该类别风险较高",
+    )
+
+
+def freeze_characteristic(
+    model: Any, name: str, kind: str, position: int, config: TrainingConfig, code_prefix: str
+) -> Characteristic:
+    """One characteristic of the fitted optbinning model as plain data."""
+    optb = model.binning_process_.get_binned_variable(name)
+    table = model.table(style="detailed")
+    rows = table[table["Variable"] == name].reset_index(drop=True)
+    n_bins = len(rows) - 2  # the last two rows are "Special" and "Missing"
+    points = [int(p) for p in rows["Points"][:n_bins]]
+    scaling = config.scaling
+    factor = scaling.pdo / math.log(2)
+    offset = scaling.base_score - factor * math.log(scaling.base_odds)
+    n_characteristics = len(model.binning_process_.get_support(names=True))
+    intercept = float(np.ravel(model.estimator_.intercept_)[0])
+    neutral = round(-(intercept / n_characteristics) * factor + offset / n_characteristics)
+    label = _labels(name, config)
+    return Characteristic(
+        name=name,
+        code=f"{code_prefix}{position + 1:02d}",
+        kind="numeric" if kind == "numeric" else "categorical",
+        label=label,
+        reason=reason_text(label, kind, points),
+        reason_missing=ReasonText(en=f"{label.en} was not provided", zh=f"未提供{label.zh}"),
+        iv=float(optb.binning_table.iv),
+        splits=[float(s) for s in optb.splits] if kind == "numeric" else [],
+        categories=[[str(c) for c in group] for group in optb.splits] if kind != "numeric" else [],
+        bins=[str(b) for b in rows["Bin"][:n_bins]],
+        points=points,
+        points_missing=int(rows["Points"].iloc[-1]),
+        points_unknown=int(neutral),
+        event_rates=[round(float(r), 6) for r in rows["Event rate"][:n_bins]],
+    )
+
+
+def _version(
+    name: str, trained_on: dt.date, characteristics: list[Characteristic], derived: list[Any]
+) -> str:
+    body = json.dumps(
+        [item.model_dump(mode="json") for item in [*derived, *characteristics]], sort_keys=True
+    )
+    return f"{name}-{trained_on:%Y%m%d}-{hashlib.sha256(body.encode()).hexdigest()[:8]}"
+
+
+def train_scorecard(
+    frame: pl.DataFrame,
+    *,
+    target: str,
+    config: TrainingConfig,
+    trained_on: dt.date,
+    data_sha256: str,
+    id_column: str | None = None,
+) -> Scorecard:
+    """Train and freeze a scorecard from a frame holding the target and candidate columns."""
+    bad, bad_label = encode_target(frame, target, config.bad_values)
+    if frame.height < MIN_ROWS:
+        raise InvalidInput(
+            f"{frame.height} rows are too few to train on (need {MIN_ROWS})",
+            field="data",
+            code="min_rows",
+        )
+    prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
+    frame = add_derived(frame, config.derived)
+    candidates: Candidates = detect_columns(
+        frame, target=target, id_column=id_column, config=config
+    )
+    x = training_matrix(frame, candidates.kinds)
+    y = bad.to_numpy()
+    with warnings.catch_warnings():
+        # optbinning's own pandas deprecation notices are not the analyst's concern.
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        names, dropped_selection = select_characteristics(x, y, candidates.kinds, config)
+        model, names, dropped_sign = fit_scorecard(x, y, names, candidates.kinds, config)
+        characteristics = [
+            freeze_characteristic(model, name, candidates.kinds[name], i, config, prefix)
+            for i, name in enumerate(names)
+        ]
+    derived = [d for d in config.derived if d.name in names]
+    draft = Scorecard(
+        name=config.name,
+        purpose=config.purpose,
+        version=_version(config.name, trained_on, characteristics, derived),
+        trained_on=trained_on,
+        limitwise_version=__version__,
+        scaling=config.scaling,
+        derived=derived,
+        characteristics=characteristics,
+        training=TrainingSummary(
+            data_sha256=data_sha256,
+            rows=frame.height,
+            bad_rate=float(y.mean()),
+            target=target,
+            bad_values=[bad_label],
+            id_column=id_column,
+            dropped=candidates.dropped | dropped_selection | dropped_sign,
+            score_distribution=metrics.score_distribution(pl.Series([0.0, 1.0])),
+        ),
+        metrics=Metrics(auc=0.0, ks=0.0, gini=0.0),
+    )
+    scores = score_frame(draft, frame)["score"]
+    area = metrics.auc(scores, bad)
+    return draft.model_copy(
+        update={
+            "training": draft.training.model_copy(
+                update={"score_distribution": metrics.score_distribution(scores)}
+            ),
+            "metrics": Metrics(auc=area, ks=metrics.ks(scores, bad), gini=2 * area - 1),
+        }
+    )
