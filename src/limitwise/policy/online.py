@@ -1,0 +1,458 @@
+"""The online evaluator: a policy compiled once into Python closures, then one account at a
+time in microseconds, returning the decision and its trace.
+
+The trace records, for every node, whether it ran, which rules or rows matched and the
+values of the names it read *before* it ran; it is rendered lazily (``Decision.trace``) so
+recording it costs one tuple per node.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.policy.expr import (
+    Bin,
+    BoolOp,
+    Call,
+    Cmp,
+    Const,
+    Expr,
+    IfElse,
+    In,
+    Neg,
+    Not,
+    Scalar,
+    Var,
+)
+from limitwise.policy.model import (
+    Effect,
+    ExpressionStep,
+    LineChange,
+    MatrixStep,
+    Policy,
+    RulesetStep,
+    ScorecardStep,
+    Step,
+    TableStep,
+)
+from limitwise.policy.cells import AnyCell, Cell, Interval, Members
+from limitwise.policy.schemas import SEVERITY
+
+Env = dict[str, Any]
+Fn = Callable[[Env], Any]
+# Mutable per-call state: [action, reason_mask, notice, stopped].
+State = list[Any]
+TraceRow = tuple[int, tuple[str, ...] | None, tuple[Any, ...]]
+Runner = Callable[[Env, State], "tuple[str, ...] | None"]
+
+CMP: dict[str, Callable[[Fn, Fn], Fn]] = {
+    "==": lambda a, b: lambda env: a(env) == b(env),
+    "!=": lambda a, b: lambda env: a(env) != b(env),
+    "<": lambda a, b: lambda env: a(env) < b(env),
+    "<=": lambda a, b: lambda env: a(env) <= b(env),
+    ">": lambda a, b: lambda env: a(env) > b(env),
+    ">=": lambda a, b: lambda env: a(env) >= b(env),
+}
+CMP_VAR_CONST: dict[str, Callable[[str, Any], Fn]] = {
+    "==": lambda n, c: lambda env: env[n] == c,
+    "!=": lambda n, c: lambda env: env[n] != c,
+    "<": lambda n, c: lambda env: env[n] < c,
+    "<=": lambda n, c: lambda env: env[n] <= c,
+    ">": lambda n, c: lambda env: env[n] > c,
+    ">=": lambda n, c: lambda env: env[n] >= c,
+}
+ARITH: dict[str, Callable[[Fn, Fn], Fn]] = {
+    "+": lambda a, b: lambda env: a(env) + b(env),
+    "-": lambda a, b: lambda env: a(env) - b(env),
+    "*": lambda a, b: lambda env: a(env) * b(env),
+    "/": lambda a, b: lambda env: a(env) / b(env),
+}
+
+
+def compile_expr(expr: Expr) -> Fn:
+    """An expression as a closure over the variable dict."""
+    fn = _compile(expr)
+    if expr.type == "float" and isinstance(expr, (Call, IfElse, Var)):
+        inner = fn
+        return lambda env: float(inner(env))
+    return fn
+
+
+def _compile(e: Expr) -> Fn:
+    if isinstance(e, Const):
+        value = e.value
+        return lambda env: value
+    if isinstance(e, Var):
+        return itemgetter(e.name)
+    if isinstance(e, Neg):
+        arg = compile_expr(e.arg)
+        return lambda env: -arg(env)
+    if isinstance(e, Not):
+        arg = compile_expr(e.arg)
+        return lambda env: not arg(env)
+    if isinstance(e, Bin):
+        return ARITH[e.op](compile_expr(e.left), compile_expr(e.right))
+    if isinstance(e, Cmp):
+        if isinstance(e.left, Var) and isinstance(e.right, Const):
+            return CMP_VAR_CONST[e.op](e.left.name, e.right.value)
+        return CMP[e.op](compile_expr(e.left), compile_expr(e.right))
+    if isinstance(e, BoolOp):
+        return _bool_chain(e.op, [compile_expr(a) for a in e.args])
+    if isinstance(e, In):
+        arg, members, negate = compile_expr(e.arg), frozenset(e.values), e.negate
+        if negate:
+            return lambda env: arg(env) not in members
+        return lambda env: arg(env) in members
+    if isinstance(e, IfElse):
+        cond, then, otherwise = (compile_expr(x) for x in (e.cond, e.then, e.otherwise))
+        return lambda env: then(env) if cond(env) else otherwise(env)
+    return _call(e)
+
+
+def _bool_chain(op: str, fns: list[Fn]) -> Fn:
+    head, rest = fns[0], fns[1:]
+    if not rest:
+        return head
+    tail = _bool_chain(op, rest)
+    if op == "and":
+        return lambda env: head(env) and tail(env)
+    return lambda env: head(env) or tail(env)
+
+
+def round_half_up(value: float | int, step: int) -> int:
+    """``floor(value / step + 0.5) * step`` in doubles: the rule every evaluator uses."""
+    return math.floor(value / step + 0.5) * step
+
+
+def _call(e: Call) -> Fn:
+    args = [compile_expr(a) for a in e.args]
+    if e.func == "round":
+        x, step = args[0], int(e.args[1].value) if isinstance(e.args[1], Const) else 1
+        return lambda env: math.floor(x(env) / step + 0.5) * step
+    if e.func == "abs":
+        (x,) = args
+        return lambda env: abs(x(env))
+    if e.func in ("clamp", "between"):
+        x, lo, hi = args
+        if e.func == "between":
+            return lambda env: lo(env) <= x(env) <= hi(env)
+        return lambda env: min(max(x(env), lo(env)), hi(env))
+    pick = min if e.func == "min" else max
+    if len(args) == 2:
+        a, b = args
+        return lambda env: pick(a(env), b(env))
+    return lambda env: pick([f(env) for f in args])
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    node: str
+    kind: str
+    ran: bool
+    matched: tuple[str, ...]
+    values: dict[str, Any]
+
+
+@dataclass(slots=True)
+class Decision:
+    policy_key: str
+    policy_version: str
+    policy_hash: str
+    action: str
+    line_fen: int
+    previous_line_fen: int
+    reason_mask: int
+    reasons: list[str]
+    notice: str | None
+    sub_lines: dict[str, int]
+    _trace_rows: list[TraceRow] = field(repr=False)
+    _evaluator: PolicyEvaluator = field(repr=False)
+
+    @property
+    def line_change_fen(self) -> int:
+        return self.line_fen - self.previous_line_fen
+
+    @property
+    def trace(self) -> list[TraceStep]:
+        return [self._evaluator.render_trace_row(row) for row in self._trace_rows]
+
+    def reason_texts(self, lang: str = "en") -> list[tuple[str, str]]:
+        texts = self._evaluator.policy.reason_texts
+        return [(code, getattr(texts[code], lang)) for code in self.reasons]
+
+    def to_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "policy": {"key": self.policy_key, "version": self.policy_version,
+                       "hash": self.policy_hash},
+            "action": self.action,
+            "line_fen": self.line_fen,
+            "previous_line_fen": self.previous_line_fen,
+            "line_change_fen": self.line_change_fen,
+            "reasons": [{"code": code, "en": en, "zh": zh} for (code, en), (_, zh) in
+                        zip(self.reason_texts("en"), self.reason_texts("zh"), strict=True)],
+            "notice": self.notice,
+            "sub_lines": self.sub_lines,
+        }
+        if with_trace:
+            body["trace"] = [
+                {"node": t.node, "kind": t.kind, "ran": t.ran, "matched": list(t.matched),
+                 "values": t.values}
+                for t in self.trace
+            ]
+        return body
+
+
+class PolicyEvaluator:
+    """A policy compiled to closures; ``evaluate`` decides one account."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.defaults: Env = {name: value for name, (_, value) in policy.variables.items()}
+        self.current_line = policy.current_line
+        self.required = frozenset(policy.features)
+        self.runners: list[tuple[Fn | None, Runner, Callable[[Env], tuple[Any, ...]]]] = [
+            (compile_expr(step.guard) if step.guard is not None else None, self._runner(step),
+             _getter(step.reads))
+            for step in policy.steps
+        ]
+        self._reasons_cache: dict[int, list[str]] = {}
+
+    def evaluate(self, features: Mapping[str, Any], *, checked: bool = True) -> Decision:
+        """Decide one account; ``checked`` validates the inputs against the feature schema."""
+        env: Env = dict(self.defaults)
+        env.update(self.check_input(features) if checked else features)
+        env["line_fen"] = previous = env[self.current_line]
+        env["action"] = self.policy.default_action
+        state: State = [self.policy.default_action, 0, None, False]
+        trace: list[TraceRow] = []
+        for index, (guard, run, reads) in enumerate(self.runners):
+            if state[3]:
+                break
+            seen = reads(env)
+            if guard is not None and not guard(env):
+                trace.append((index, None, seen))
+                continue
+            trace.append((index, run(env, state), seen))
+        mask = state[1]
+        reasons = self._reasons_cache.get(mask)
+        if reasons is None:
+            reasons = self._reasons_cache[mask] = self.policy.reasons_of(mask)
+        p = self.policy
+        return Decision(p.key, p.version, p.content_hash, state[0], env["line_fen"], previous,
+                        mask, list(reasons), state[2],
+                        {name: env[var] for name, var in p.sub_lines.items()}, trace, self)
+
+    def check_input(self, features: Mapping[str, Any]) -> Env:
+        """Every feature present, of its declared type, inside its declared range."""
+        problems: list[Problem] = []
+        missing = self.required - features.keys()
+        problems += [Problem(name, "required", "feature is missing") for name in sorted(missing)]
+        clean: Env = {}
+        for name, spec in self.policy.bundle.features.items():
+            if name in missing:
+                continue
+            value = features[name]
+            ok, clean[name] = _coerce(spec.type, value)
+            if not ok:
+                problems.append(Problem(name, "type", f"{value!r} is not a valid {spec.type}"))
+            elif spec.type == "enum" and value not in (spec.values or ()):
+                problems.append(Problem(name, "enum", f"{value!r} is not one of "
+                                        f"{', '.join(spec.values or ())}"))
+            elif spec.min is not None and value < spec.min:
+                problems.append(Problem(name, "min", f"{value} is below {spec.min}"))
+            elif spec.max is not None and value > spec.max:
+                problems.append(Problem(name, "max", f"{value} is above {spec.max}"))
+        if problems:
+            raise InvalidRequest(problems=problems)
+        return clean
+
+    def render_trace_row(self, row: TraceRow) -> TraceStep:
+        index, matched, seen = row
+        step = self.policy.steps[index]
+        kind = type(step).__name__.removesuffix("Step").lower()
+        values = dict(zip(step.reads, seen, strict=True))
+        return TraceStep(step.id, kind, matched is not None, matched or (), values)
+
+    # -- step runners -------------------------------------------------------------------
+
+    def _runner(self, step: Step) -> Runner:
+        if isinstance(step, ExpressionStep):
+            assigns = self._assigns(step.assigns)
+
+            def run_expression(env: Env, state: State) -> tuple[str, ...]:
+                assigns(env)
+                return ()
+
+            return run_expression
+        if isinstance(step, MatrixStep):
+            return self._matrix(step)
+        if isinstance(step, ScorecardStep):
+            source, target = step.score, step.assign
+            as_float = self.policy.variables[target][0] == "float"
+
+            def run_scorecard(env: Env, state: State) -> tuple[str, ...]:
+                env[target] = float(env[source]) if as_float else env[source]
+                return (f"{step.scorecard_key}@{step.scorecard_version}",)
+
+            return run_scorecard
+        if isinstance(step, RulesetStep):
+            tests = [(b.id, compile_expr(b.condition), self._effect(b.effect, step.hit))
+                     for b in step.branches]
+            severities = [SEVERITY.get(b.effect.action or "", -1) for b in step.branches]
+            return self._hits(step.hit, tests, severities, lambda env: env)
+        return self._table(step)
+
+    def _assigns(self, assigns: tuple[tuple[str, Expr], ...]) -> Callable[[Env], None]:
+        compiled = [(var, compile_expr(e), self.policy.variables[var][0] == "float")
+                    for var, e in assigns]
+
+        def run(env: Env) -> None:
+            for var, fn, as_float in compiled:
+                env[var] = float(fn(env)) if as_float else fn(env)
+
+        return run
+
+    def _line(self, change: LineChange) -> Callable[[Env], None]:
+        fn, kind = compile_expr(change.expr), change.kind
+        step, low, high = self.policy.line_step_fen, self.policy.line_min_fen, self.policy.line_max_fen
+
+        def run(env: Env) -> None:
+            value = fn(env)
+            line = env["line_fen"]
+            target = value if kind == "to" else line + value if kind == "by_fen" else (
+                line * (100 + value) / 100)
+            env["line_fen"] = max(low, min(high, math.floor(target / step + 0.5) * step))
+
+        return run
+
+    def _effect(self, effect: Effect, hit: str) -> Callable[[Env, State], None]:
+        """Apply one matched effect; under ``collect`` the action is settled afterwards."""
+        sets = self._assigns(effect.sets) if effect.sets else None
+        line = self._line(effect.line) if effect.line is not None else None
+        mask, notice, stop = effect.reason_mask, effect.notice, effect.stop
+        action = effect.action if hit != "collect" else None
+
+        def apply(env: Env, state: State) -> None:
+            if sets is not None:
+                sets(env)
+            if line is not None:
+                line(env)
+            if action is not None:
+                env["action"] = state[0] = action
+            state[1] |= mask
+            if notice is not None:
+                state[2] = notice
+            if stop:
+                state[3] = True
+
+        return apply
+
+    def _hits(self, hit: str, tests: list[tuple[str, Fn, Callable[[Env, State], None]]],
+              severities: list[int], prepare: Callable[[Env], Any]) -> Runner:
+        if hit != "collect":
+
+            def run_first(env: Env, state: State) -> tuple[str, ...]:
+                subject = prepare(env)
+                for rule_id, test, apply in tests:
+                    if test(subject):
+                        apply(env, state)
+                        return (rule_id,)
+                return ()
+
+            return run_first
+
+        by_id = dict(zip((t[0] for t in tests), severities, strict=True))
+
+        def run_collect(env: Env, state: State) -> tuple[str, ...]:
+            subject = prepare(env)
+            matched = [(rule_id, apply) for rule_id, test, apply in tests if test(subject)]
+            before = state[0]
+            for _, apply in matched:
+                apply(env, state)
+            worst = max((by_id[rule_id] for rule_id, _ in matched), default=-1)
+            env["action"] = state[0] = ACTIONS[worst] if worst >= 0 else before
+            return tuple(rule_id for rule_id, _ in matched)
+
+        return run_collect
+
+    def _table(self, step: TableStep) -> Runner:
+        inputs = [compile_expr(e) for e in step.inputs]
+        tests = [(row.id, _row_test(row.cells), self._effect(row.effect, step.hit))
+                 for row in step.rows]
+        severities = [SEVERITY.get(r.effect.action or "", -1) for r in step.rows]
+        return self._hits(step.hit, tests, severities,
+                          lambda env: tuple(fn(env) for fn in inputs))
+
+    def _matrix(self, step: MatrixStep) -> Runner:
+        row_fn, col_fn = compile_expr(step.row_input), compile_expr(step.column_input)
+        row_breaks, col_breaks = list(step.row_breaks), list(step.column_breaks)
+        width, values, target = len(col_breaks) + 1, step.values, step.assign
+
+        def run_matrix(env: Env, state: State) -> tuple[str, ...]:
+            r = bisect_right(row_breaks, row_fn(env))
+            c = bisect_right(col_breaks, col_fn(env))
+            env[target] = values[r * width + c]
+            return (f"{r},{c}",)
+
+        return run_matrix
+
+
+ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
+
+
+def _row_test(cells: tuple[Cell, ...]) -> Callable[[tuple[Any, ...]], bool]:
+    checks = [(i, _cell_test(c)) for i, c in enumerate(cells) if not isinstance(c, AnyCell)]
+    if len(checks) == 1:
+        (i, check), = checks
+        return lambda values: check(values[i])
+
+    def test(values: tuple[Any, ...]) -> bool:
+        for i, check in checks:
+            if not check(values[i]):
+                return False
+        return True
+
+    return test
+
+
+def _cell_test(cell: Cell) -> Callable[[Any], bool]:
+    if isinstance(cell, Members):
+        members = cell.values
+        return lambda v: v in members
+    assert isinstance(cell, Interval)
+    lo, hi = cell.lo, cell.hi
+    if cell.lo_closed and cell.hi_closed:
+        return lambda v: lo <= v <= hi
+    if cell.lo_closed:
+        return lambda v: lo <= v < hi
+    if cell.hi_closed:
+        return lambda v: lo < v <= hi
+    return lambda v: lo < v < hi
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Env], tuple[Any, ...]]:
+    if not names:
+        return lambda env: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda env: (env[name],)
+    return itemgetter(*names)
+
+
+def _coerce(kind: str, value: Any) -> tuple[bool, Scalar]:
+    if kind == "bool":
+        return isinstance(value, bool), value
+    if kind == "enum":
+        return isinstance(value, str), value
+    if isinstance(value, bool):
+        return False, value
+    if kind in ("int", "money"):
+        return isinstance(value, int) and abs(value) < 2**53, value
+    ok = isinstance(value, (int, float)) and math.isfinite(value)
+    return ok, float(value) if ok else value

@@ -1,0 +1,121 @@
+"""The policy compiled to a polars lazy plan for whole-book evaluation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from limitwise.kit.errors import InvalidInput
+from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
+from limitwise.policy.expr import Scalar, Type
+from limitwise.policy.model import Policy
+from limitwise.policy.schemas import SEVERITY
+
+DTYPES: dict[Type, Any] = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean,
+                           "str": pl.String}
+REASON_SLOTS = 4
+
+
+class PolarsBackend(Backend[pl.Expr]):
+    def const(self, value: Scalar, type_: Type) -> pl.Expr:
+        return pl.lit(value, dtype=DTYPES[type_])
+
+    def col(self, name: str) -> pl.Expr:
+        return pl.col(name)
+
+    def unary(self, op: str, arg: pl.Expr) -> pl.Expr:
+        return {"-": lambda: -arg, "not": lambda: ~arg, "abs": arg.abs}[op]()
+
+    def binary(self, op: str, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        if op in ("and", "|"):
+            return left & right if op == "and" else left | right
+        if op == "or":
+            return left | right
+        ops = {"+": left.add, "-": left.sub, "*": left.mul, "/": left.truediv, "==": left.eq,
+               "!=": left.ne, "<": left.lt, "<=": left.le, ">": left.gt, ">=": left.ge}
+        result: pl.Expr = ops[op](right)
+        return result
+
+    def is_in(self, arg: pl.Expr, values: tuple[Scalar, ...], as_float: bool) -> pl.Expr:
+        if as_float:
+            return arg.cast(pl.Float64).is_in([float(v) for v in values])
+        return arg.is_in(list(values))
+
+    def case(self, branches: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
+        (first_cond, first_value), rest = branches[0], branches[1:]
+        chain: Any = pl.when(first_cond).then(first_value)
+        for cond, value in rest:
+            chain = chain.when(cond).then(value)
+        result: pl.Expr = chain.otherwise(otherwise)
+        return result
+
+    def extreme(self, func: str, args: list[pl.Expr]) -> pl.Expr:
+        return pl.min_horizontal(*args) if func == "min" else pl.max_horizontal(*args)
+
+    def round_step(self, value: pl.Expr, step: int) -> pl.Expr:
+        return ((value / step) + 0.5).floor().cast(pl.Int64) * step
+
+    def cast(self, value: pl.Expr, type_: Type) -> pl.Expr:
+        return value.cast(DTYPES[type_])
+
+    def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Type) -> pl.Expr:
+        return pl.lit(pl.Series(values, dtype=DTYPES[type_])).gather(index)
+
+
+class PolarsPlan:
+    """``apply(book)`` adds the decision columns to a lazy frame of features.
+
+    Output columns: ``action``, ``line_fen``, ``previous_line_fen``, ``reason_mask``,
+    ``reason_1`` .. ``reason_4`` (highest priority first), ``notice`` and one
+    ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.plan = BatchCompiler(policy, PolarsBackend()).compile()
+
+    def apply(self, book: pl.LazyFrame, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
+        p = self.policy
+        schema = book.collect_schema()
+        missing = sorted(set(p.features) - set(schema.names()))
+        if missing:
+            raise InvalidInput(f"the book lacks features: {', '.join(missing)}", field="book",
+                               code="missing_features")
+        frame = book.with_columns(
+            pl.col(name).cast(DTYPES[info.type]) for name, info in p.features.items()
+        )
+        for stage in self.plan.stages:
+            frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
+        return frame.select(*keep, *self.outputs())
+
+    def outputs(self) -> list[pl.Expr]:
+        p, env = self.policy, self.plan.env
+        actions = {code: action for action, code in SEVERITY.items()}
+        mask = env[MASK]
+        columns = [
+            env[ACTION].replace_strict(actions, return_dtype=pl.String).alias("action"),
+            env[LINE].cast(pl.Int64).alias("line_fen"),
+            pl.col(p.current_line).alias("previous_line_fen"),
+            mask.cast(pl.Int64).alias("reason_mask"),
+        ]
+        codes = {1 << i: code for i, code in enumerate(p.reason_codes)}
+        rest = mask.cast(pl.Int64)
+        for slot in range(1, REASON_SLOTS + 1):
+            lowest = rest & -rest
+            columns.append(lowest.replace_strict(codes, default=None, return_dtype=pl.String)
+                           .alias(f"reason_{slot}"))
+            rest = rest & (rest - 1)
+        notices = dict(enumerate(p.notices))
+        columns.append(env[NOTICE].replace_strict(notices, default=None, return_dtype=pl.String)
+                       .alias("notice"))
+        columns += [env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
+                    for name, var in p.sub_lines.items()]
+        return columns
+
+
+def evaluate_book(policy: Policy, book: pl.LazyFrame | pl.DataFrame, *,
+                  keep: tuple[str, ...] = (), streaming: bool = True) -> pl.DataFrame:
+    """Decide every account of ``book`` (a frame with one column per feature)."""
+    plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
+    return plan.collect(engine="streaming" if streaming else "auto")
