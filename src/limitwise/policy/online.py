@@ -2,8 +2,9 @@
 time in microseconds, returning the decision and its trace.
 
 The trace records, for every node, whether it ran, which rules or rows matched and the
-values of the names it read *before* it ran; it is rendered lazily (``Decision.trace``) so
-recording it costs one tuple per node.
+values of the names it read *before* it ran. Recording is cheap: one tuple per node plus an
+undo log of overwritten variables (features never change); ``Decision.trace`` replays the
+log backwards to show each node the values it saw.
 """
 
 from __future__ import annotations
@@ -46,9 +47,11 @@ from limitwise.policy.schemas import SEVERITY
 
 Env = dict[str, Any]
 Fn = Callable[[Env], Any]
-# Mutable per-call state: [action, reason_mask, notice, stopped].
+# Mutable per-call state: [action, reason_mask, notice, stopped, undo log].
 State = list[Any]
-TraceRow = tuple[int, tuple[str, ...] | None, tuple[Any, ...]]
+# (step index, matched rule/row ids or None when skipped, undo-log length before the step)
+TraceRow = tuple[int, tuple[str, ...] | None, int]
+Undo = list[tuple[str, Any]]
 Runner = Callable[[Env, State], "tuple[str, ...] | None"]
 
 CMP: dict[str, Callable[[Fn, Fn], Fn]] = {
@@ -172,6 +175,8 @@ class Decision:
     notice: str | None
     sub_lines: dict[str, int]
     _trace_rows: list[TraceRow] = field(repr=False)
+    _final_env: Env = field(repr=False)
+    _undo: Undo = field(repr=False)
     _evaluator: PolicyEvaluator = field(repr=False)
 
     @property
@@ -180,7 +185,17 @@ class Decision:
 
     @property
     def trace(self) -> list[TraceStep]:
-        return [self._evaluator.render_trace_row(row) for row in self._trace_rows]
+        env = dict(self._final_env)
+        undo = self._undo
+        position = len(undo)
+        steps: list[TraceStep] = []
+        for row in reversed(self._trace_rows):
+            while position > row[2]:
+                position -= 1
+                var, old = undo[position]
+                env[var] = old
+            steps.append(self._evaluator.render_trace_row(row, env))
+        return steps[::-1]
 
     def reason_texts(self, lang: str = "en") -> list[tuple[str, str]]:
         texts = self._evaluator.policy.reason_texts
@@ -216,10 +231,10 @@ class PolicyEvaluator:
         self.defaults: Env = {name: value for name, (_, value) in policy.variables.items()}
         self.current_line = policy.current_line
         self.required = frozenset(policy.features)
-        self.runners: list[tuple[Fn | None, Runner, Callable[[Env], tuple[Any, ...]]]] = [
-            (compile_expr(step.guard) if step.guard is not None else None, self._runner(step),
-             _getter(step.reads))
-            for step in policy.steps
+        self.runners: list[tuple[int, Fn | None, Runner]] = [
+            (index, compile_expr(step.guard) if step.guard is not None else None,
+             self._runner(step))
+            for index, step in enumerate(policy.steps)
         ]
         self._reasons_cache: dict[int, list[str]] = {}
 
@@ -229,16 +244,16 @@ class PolicyEvaluator:
         env.update(self.check_input(features) if checked else features)
         env["line_fen"] = previous = env[self.current_line]
         env["action"] = self.policy.default_action
-        state: State = [self.policy.default_action, 0, None, False]
+        undo: Undo = []
+        state: State = [self.policy.default_action, 0, None, False, undo]
         trace: list[TraceRow] = []
-        for index, (guard, run, reads) in enumerate(self.runners):
+        for index, guard, run in self.runners:
             if state[3]:
                 break
-            seen = reads(env)
             if guard is not None and not guard(env):
-                trace.append((index, None, seen))
+                trace.append((index, None, len(undo)))
                 continue
-            trace.append((index, run(env, state), seen))
+            trace.append((index, run(env, state), len(undo)))
         mask = state[1]
         reasons = self._reasons_cache.get(mask)
         if reasons is None:
@@ -246,7 +261,8 @@ class PolicyEvaluator:
         p = self.policy
         return Decision(p.key, p.version, p.content_hash, state[0], env["line_fen"], previous,
                         mask, list(reasons), state[2],
-                        {name: env[var] for name, var in p.sub_lines.items()}, trace, self)
+                        {name: env[var] for name, var in p.sub_lines.items()}, trace, env, undo,
+                        self)
 
     def check_input(self, features: Mapping[str, Any]) -> Env:
         """Every feature present, of its declared type, inside its declared range."""
@@ -272,11 +288,12 @@ class PolicyEvaluator:
             raise InvalidRequest(problems=problems)
         return clean
 
-    def render_trace_row(self, row: TraceRow) -> TraceStep:
-        index, matched, seen = row
+    def render_trace_row(self, row: TraceRow, env: Env) -> TraceStep:
+        """One trace row, given the variables as they were before the step ran."""
+        index, matched, _ = row
         step = self.policy.steps[index]
         kind = type(step).__name__.removesuffix("Step").lower()
-        values = dict(zip(step.reads, seen, strict=True))
+        values = {name: env[name] for name in step.reads}
         return TraceStep(step.id, kind, matched is not None, matched or (), values)
 
     # -- step runners -------------------------------------------------------------------
@@ -286,7 +303,7 @@ class PolicyEvaluator:
             assigns = self._assigns(step.assigns)
 
             def run_expression(env: Env, state: State) -> tuple[str, ...]:
-                assigns(env)
+                assigns(env, state[4])
                 return ()
 
             return run_expression
@@ -297,6 +314,7 @@ class PolicyEvaluator:
             as_float = self.policy.variables[target][0] == "float"
 
             def run_scorecard(env: Env, state: State) -> tuple[str, ...]:
+                state[4].append((target, env[target]))
                 env[target] = float(env[source]) if as_float else env[source]
                 return (f"{step.scorecard_key}@{step.scorecard_version}",)
 
@@ -308,23 +326,25 @@ class PolicyEvaluator:
             return self._hits(step.hit, tests, severities, lambda env: env)
         return self._table(step)
 
-    def _assigns(self, assigns: tuple[tuple[str, Expr], ...]) -> Callable[[Env], None]:
+    def _assigns(self, assigns: tuple[tuple[str, Expr], ...]) -> Callable[[Env, Undo], None]:
         compiled = [(var, compile_expr(e), self.policy.variables[var][0] == "float")
                     for var, e in assigns]
 
-        def run(env: Env) -> None:
+        def run(env: Env, undo: Undo) -> None:
             for var, fn, as_float in compiled:
+                undo.append((var, env[var]))
                 env[var] = float(fn(env)) if as_float else fn(env)
 
         return run
 
-    def _line(self, change: LineChange) -> Callable[[Env], None]:
+    def _line(self, change: LineChange) -> Callable[[Env, Undo], None]:
         fn, kind = compile_expr(change.expr), change.kind
         step, low, high = self.policy.line_step_fen, self.policy.line_min_fen, self.policy.line_max_fen
 
-        def run(env: Env) -> None:
+        def run(env: Env, undo: Undo) -> None:
             value = fn(env)
             line = env["line_fen"]
+            undo.append(("line_fen", line))
             target = value if kind == "to" else line + value if kind == "by_fen" else (
                 line * (100 + value) / 100)
             env["line_fen"] = max(low, min(high, math.floor(target / step + 0.5) * step))
@@ -340,10 +360,11 @@ class PolicyEvaluator:
 
         def apply(env: Env, state: State) -> None:
             if sets is not None:
-                sets(env)
+                sets(env, state[4])
             if line is not None:
-                line(env)
+                line(env, state[4])
             if action is not None:
+                state[4].append(("action", state[0]))
                 env["action"] = state[0] = action
             state[1] |= mask
             if notice is not None:
@@ -376,7 +397,9 @@ class PolicyEvaluator:
             for _, apply in matched:
                 apply(env, state)
             worst = max((by_id[rule_id] for rule_id, _ in matched), default=-1)
-            env["action"] = state[0] = ACTIONS[worst] if worst >= 0 else before
+            if worst >= 0:
+                state[4].append(("action", before))
+                env["action"] = state[0] = ACTIONS[worst]
             return tuple(rule_id for rule_id, _ in matched)
 
         return run_collect
@@ -397,6 +420,7 @@ class PolicyEvaluator:
         def run_matrix(env: Env, state: State) -> tuple[str, ...]:
             r = bisect_right(row_breaks, row_fn(env))
             c = bisect_right(col_breaks, col_fn(env))
+            state[4].append((target, env[target]))
             env[target] = values[r * width + c]
             return (f"{r},{c}",)
 
@@ -434,15 +458,6 @@ def _cell_test(cell: Cell) -> Callable[[Any], bool]:
     if cell.hi_closed:
         return lambda v: lo < v <= hi
     return lambda v: lo < v < hi
-
-
-def _getter(names: tuple[str, ...]) -> Callable[[Env], tuple[Any, ...]]:
-    if not names:
-        return lambda env: ()
-    if len(names) == 1:
-        (name,) = names
-        return lambda env: (env[name],)
-    return itemgetter(*names)
 
 
 def _coerce(kind: str, value: Any) -> tuple[bool, Scalar]:
