@@ -14,6 +14,7 @@ from limitwise.kit import migrate
 from limitwise.kit.cli import DbOption
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
+from limitwise.policy.cli import app as policy_app
 
 app = typer.Typer(
     help="limitwise: consumer revolving credit lines, decided and explained.",
@@ -23,6 +24,7 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(policy_app, name="policy")
 
 
 def _show_version(value: bool) -> None:

@@ -6,6 +6,7 @@ Structure only; meaning (names, types, reachability, overlaps) is checked in
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -181,3 +182,17 @@ class Bundle(Strict):
     reasons: dict[str, ReasonText] = Field(default_factory=dict)
     nodes: list[Node]
     outputs: Outputs = Field(default_factory=Outputs)
+
+
+class PolicyVersionView(BaseModel):
+    """A published version as the CLI and API show it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    policy_key: str
+    version: str
+    content_hash: str
+    description: str
+    published_at: dt.datetime
+    published_by: str
+    active: bool
