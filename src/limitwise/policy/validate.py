@@ -42,6 +42,7 @@ from limitwise.policy.schemas import (
     TableNode,
 )
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_REASONS_PER_DECISION = 4
 MAX_REASON_CODES = 62
 BUILTINS = ("line_fen", "action")
@@ -82,8 +83,9 @@ def load_file(path: str | Path) -> Policy:
 def load_text(text: str, *, source: str = "<policy>") -> Policy:
     """Parse, structurally check and semantically validate a policy bundle."""
     try:
-        data = yaml.safe_load(text)
-        lines = _line_map(yaml.compose(text))
+        node = yaml.compose(text, Loader=_LOADER)
+        data = yaml.load(text, Loader=_LOADER)
+        lines = _line_map(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
