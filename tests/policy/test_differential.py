@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import polars as pl
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,7 +37,8 @@ def constants_of(path: Path) -> list[float]:
     return sorted(found | {v * 100 for v in found} | {v / 100 for v in found})
 
 
-def feature_strategy(spec: FeatureSpec, constants: list[float]) -> st.SearchStrategy[Any]:
+def feature_strategy(spec: FeatureSpec, constants: list[float], half_step: int
+                     ) -> st.SearchStrategy[Any]:
     if spec.type == "bool":
         return st.booleans()
     if spec.type == "enum":
@@ -48,15 +50,34 @@ def feature_strategy(spec: FeatureSpec, constants: list[float]) -> st.SearchStra
         return st.floats(low, high, allow_nan=False) | st.sampled_from(near)
     lo, hi = math.ceil(low), math.floor(high)
     near = sorted({int(c) + d for c in constants for d in (-1, 0, 1) if lo <= int(c) + d <= hi})
-    return st.integers(lo, hi) | st.sampled_from(near or [lo])
+    drawn = st.integers(lo, hi) | st.sampled_from(near or [lo])
+    if spec.type == "money":  # multiples of half a line step: exact rounding ties
+        ties = st.integers(lo // half_step, hi // half_step).map(lambda k: k * half_step)
+        drawn |= ties.filter(lambda v: lo <= v <= hi)
+    return drawn
+
+
+def golden_accounts(path: Path) -> list[dict[str, Any]]:
+    spec = yaml.safe_load(path.with_name(f"{path.stem}.cases.yaml").read_text())
+    return [{**spec["bases"][case["base"]], **case.get("input", {})} for case in spec["cases"]]
 
 
 def book_strategy(policy: Policy, path: Path) -> st.SearchStrategy[list[dict[str, Any]]]:
+    """Accounts drawn at random, and golden accounts with a few features redrawn (these reach
+    the deep nodes: increases, caps, sub-lines)."""
     constants = constants_of(path)
-    account = st.fixed_dictionaries(
-        {name: feature_strategy(spec, constants) for name, spec in policy.bundle.features.items()}
-    )
-    return st.lists(account, min_size=1, max_size=25)
+    half = max(policy.line_step_fen // 2, 1)
+    features = {n: feature_strategy(spec, constants, half)
+                for n, spec in policy.bundle.features.items()}
+    random_account = st.fixed_dictionaries(features)
+    golden = golden_accounts(path)
+
+    @st.composite
+    def nudged(draw: st.DrawFn) -> dict[str, Any]:
+        names = draw(st.lists(st.sampled_from(sorted(features)), max_size=3, unique=True))
+        return {**draw(st.sampled_from(golden)), **{n: draw(features[n]) for n in names}}
+
+    return st.lists(random_account | nudged() | nudged() | nudged(), min_size=1, max_size=25)
 
 
 def online_rows(policy: Policy, book: list[dict[str, Any]]) -> list[dict[str, Any]]:
