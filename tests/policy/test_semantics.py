@@ -73,7 +73,7 @@ CASES: list[tuple[dict[str, Any], str, int, list[str], str | None, int, int, int
     ({"n": 12, "flag": True, "line_now_fen": 45000}, "decrease", 30000, ["R2", "R3"], "cut",
      20000, 5000, 5),
     # collect: freeze outranks decrease and stops before the table; notice of the last match
-    ({"n": 25, "line_now_fen": 45000}, "freeze", 20000, ["R1", "R3"], "freeze", 20000, 8333, 6),
+    ({"n": 25, "line_now_fen": 45000}, "freeze", 20000, ["R1", "R3"], "freeze", 20000, 5000, 6),
     # seg c skips the collect; m is -7; p outside 0.5..1.5 so no +1
     ({"seg": "c", "p": 2.0, "n": 99}, "keep", 30000, [], None, 20000, -7, 5),
 ]
