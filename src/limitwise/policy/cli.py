@@ -29,16 +29,15 @@ FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Poli
 @app.command("validate")
 def validate(file: FileArg) -> None:
     """Check a bundle; print every problem with its file, line and node."""
-    console = Console()
     try:
         policy = load_file(file)
     except PolicyInvalid as exc:
-        console.print(f"[red]{len(exc.problems)} problem(s)[/red] in {file}:")
+        typer.echo(f"{len(exc.problems)} problem(s) in {file}:")
         for problem in exc.problems:
-            console.print(f"  {problem}", markup=False, highlight=False)
+            typer.echo(f"  {problem}")
         raise typer.Exit(1) from None
-    console.print(f"[green]valid[/green]: {policy.key} {policy.version} "
-                  f"({len(policy.steps)} nodes, hash {policy.content_hash[:12]})")
+    typer.echo(f"valid: {policy.key} {policy.version} ({len(policy.steps)} nodes, "
+               f"hash {policy.content_hash[:12]})")
 
 
 @app.command("publish")
