@@ -76,6 +76,11 @@ class Backend(ABC, Generic[T]):
     def lookup(self, index: T, values: tuple[Scalar, ...], type_: Type) -> T:
         """``values[index]`` for a 0-based integer column."""
 
+    def column_name(self, var: str, version: int) -> str:
+        """The column holding ``var`` after its ``version``-th change (SQL needs fresh names;
+        polars overwrites in place, which frees the old column)."""
+        return f"{var}__{version}"
+
 
 @dataclass
 class Stage(Generic[T]):
@@ -204,7 +209,7 @@ class BatchCompiler(Generic[T]):
         out = dict(env)
         for var, value in changed.items():
             version = self.versions[var] = self.versions.get(var, 0) + 1
-            name = f"{var}__{version}" if not var.startswith("_lw_") else f"{var}_{version}"
+            name = self.b.column_name(var, version)
             stage.columns.append((var, name, value))
             out[var] = self.b.col(name)
         if stage.columns:
@@ -264,21 +269,25 @@ class BatchCompiler(Generic[T]):
     def hits(self, node_id: str, hit: str, conditions: list[tuple[Expr, Effect]],
              env: dict[str, T], active: T | None) -> dict[str, T]:
         b = self.b
+        if active is not None:  # computed once, not once per rule
+            env = self.emit(env, {f"_lw_active_{node_id}": active})
+            active = env[f"_lw_active_{node_id}"]
         tests = [self.expr(c, env) for c, _ in conditions]
         if active is not None:
             tests = [b.binary("and", active, t) for t in tests]
         if hit == "first":
             branches = [(t, b.const(k + 1, "int")) for k, t in enumerate(tests)]
             hit_env = self.emit(env, {f"_lw_hit_{node_id}": b.case(branches, b.const(0, "int"))})
-            hit_col = hit_env[f"_lw_hit_{node_id}"]
-            matched = [b.binary("==", hit_col, b.const(k + 1, "int")) for k in range(len(tests))]
-            return self.first_effects(hit_env, matched, [e for _, e in conditions])
+            return self.first_effects(hit_env, hit_env[f"_lw_hit_{node_id}"],
+                                      [e for _, e in conditions])
         flags = self.emit(env, {f"_lw_m_{node_id}_{k}": t for k, t in enumerate(tests)})
         matched = [flags[f"_lw_m_{node_id}_{k}"] for k in range(len(tests))]
         return self.collect_effects(flags, matched, [e for _, e in conditions])
 
-    def effect_values(self, effect: Effect, env: dict[str, T]) -> dict[str, T]:
-        """The variables one effect changes, computed from ``env`` (sets, then line)."""
+    def effect_values(self, effect: Effect, env: dict[str, T], *, with_state: bool = True
+                      ) -> dict[str, T]:
+        """The variables one effect changes, computed from ``env`` (sets, then line, then
+        reasons, notice and stop unless ``with_state`` is off)."""
         b = self.b
         work = dict(env)
         changed: dict[str, T] = {}
@@ -286,6 +295,8 @@ class BatchCompiler(Generic[T]):
             work[var] = changed[var] = self.assigned(var, e, work)
         if effect.line is not None:
             work[LINE] = changed[LINE] = self.line(effect.line, work)
+        if not with_state:
+            return changed
         if effect.reason_mask:
             changed[MASK] = b.binary("|", env[MASK], b.const(effect.reason_mask, "int"))
         if effect.notice is not None:
@@ -294,36 +305,50 @@ class BatchCompiler(Generic[T]):
             changed[STOP] = b.const(True, "bool")
         return changed
 
-    def first_effects(self, env: dict[str, T], matched: list[T], effects: list[Effect]
-                      ) -> dict[str, T]:
+    def first_effects(self, env: dict[str, T], hit: T, effects: list[Effect]) -> dict[str, T]:
+        """Apply the matched branch's effect. Action, notice, reasons and stop are constants
+        per branch, so they are looked up by the hit number instead of a CASE chain."""
         b = self.b
-        per_branch = [self.effect_values(e, env) for e in effects]
-        for k, effect in enumerate(effects):
-            if effect.action is not None:
-                per_branch[k][ACTION] = b.const(SEVERITY[effect.action], "int")
+        matched = [b.binary("==", hit, b.const(k + 1, "int")) for k in range(len(effects))]
+        per_branch = [self.effect_values(e, env, with_state=False) for e in effects]
         variables = list(dict.fromkeys(v for values in per_branch for v in values))
         changed = {
             var: b.case([(m, values[var]) for m, values in zip(matched, per_branch, strict=True)
                          if var in values], env[var])
             for var in variables
         }
+        masks = [e.reason_mask for e in effects]
+        if any(masks):
+            changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "int"))
+        if any(e.stop for e in effects):
+            stops = (False, *(e.stop for e in effects))
+            changed[STOP] = b.binary("or", env[STOP], b.lookup(hit, stops, "bool"))
+        actions = [SEVERITY[e.action] if e.action is not None else -1 for e in effects]
+        notices = [self.policy.notices.index(e.notice) if e.notice is not None else -1
+                   for e in effects]
+        for var, codes in ((ACTION, actions), (NOTICE, notices)):
+            if any(code >= 0 for code in codes):
+                code = b.lookup(hit, (-1, *codes), "int")
+                changed[var] = b.case([(b.binary(">=", code, b.const(0, "int")), code)], env[var])
         return self.emit(env, changed)
 
     def collect_effects(self, env: dict[str, T], matched: list[T], effects: list[Effect]
                         ) -> dict[str, T]:
+        """Matched rows apply in order, one stage each (so expressions stay linear in size);
+        then the most severe matched action wins."""
         b = self.b
-        work = dict(env)
+        before = env[ACTION]
         for m, effect in zip(matched, effects, strict=True):
-            for var, value in self.effect_values(effect, work).items():
-                work[var] = b.case([(m, value)], work[var])
+            values = self.effect_values(effect, env)
+            env = self.emit(env, {var: b.case([(m, value)], env[var])
+                                  for var, value in values.items()})
         ranked = [b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
                   for m, e in zip(matched, effects, strict=True) if e.action is not None]
-        if ranked:
-            worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
-            found = b.binary(">=", worst, b.const(0, "int"))
-            work[ACTION] = b.case([(found, worst)], env[ACTION])
-        changed = {var: value for var, value in work.items() if value is not env[var]}
-        return self.emit(env, changed)
+        if not ranked:
+            return env
+        worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
+        found = b.binary(">=", worst, b.const(0, "int"))
+        return self.emit(env, {ACTION: b.case([(found, worst)], before)})
 
     def line(self, change: LineChange, env: dict[str, T]) -> T:
         b, p = self.b, self.policy

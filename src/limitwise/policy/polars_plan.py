@@ -62,12 +62,16 @@ class PolarsBackend(Backend[pl.Expr]):
     def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Type) -> pl.Expr:
         return pl.lit(pl.Series(values, dtype=DTYPES[type_])).gather(index)
 
+    def column_name(self, var: str, version: int) -> str:
+        return var
+
 
 class PolarsPlan:
     """``apply(book)`` adds the decision columns to a lazy frame of features.
 
     Output columns: ``action``, ``line_fen``, ``previous_line_fen``, ``reason_mask``,
-    ``reason_1`` .. ``reason_4`` (highest priority first), ``notice`` and one
+    ``reason_1`` .. ``reason_4`` (highest priority first), ``notice`` (the text ones as
+    ``pl.Enum``) and one
     ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry.
     """
 
@@ -90,28 +94,33 @@ class PolarsPlan:
         return frame.select(*keep, *self.outputs())
 
     def outputs(self) -> list[pl.Expr]:
+        """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
+        built per row); the i-th reason is found by clearing the lowest set bit i-1 times."""
         p, env = self.policy, self.plan.env
-        actions = {code: action for action, code in SEVERITY.items()}
-        mask = env[MASK]
+        actions = list(SEVERITY)
         columns = [
-            env[ACTION].replace_strict(actions, return_dtype=pl.String).alias("action"),
+            _gather(actions, env[ACTION]).alias("action"),
             env[LINE].cast(pl.Int64).alias("line_fen"),
             pl.col(p.current_line).alias("previous_line_fen"),
-            mask.cast(pl.Int64).alias("reason_mask"),
+            env[MASK].cast(pl.Int64).alias("reason_mask"),
         ]
-        codes = {1 << i: code for i, code in enumerate(p.reason_codes)}
-        rest = mask.cast(pl.Int64)
+        rest = env[MASK].cast(pl.Int64)
+        codes = list(p.reason_codes)
         for slot in range(1, REASON_SLOTS + 1):
-            lowest = rest & -rest
-            columns.append(lowest.replace_strict(codes, default=None, return_dtype=pl.String)
-                           .alias(f"reason_{slot}"))
+            bit = pl.min_horizontal(rest.bitwise_trailing_zeros().cast(pl.Int64), len(codes))
+            columns.append(_gather([*codes, None], bit).alias(f"reason_{slot}"))
             rest = rest & (rest - 1)
-        notices = dict(enumerate(p.notices))
-        columns.append(env[NOTICE].replace_strict(notices, default=None, return_dtype=pl.String)
-                       .alias("notice"))
+        notices = [None, *p.notices]
+        columns.append(_gather(notices, env[NOTICE] + 1).alias("notice"))
         columns += [env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
                     for name, var in p.sub_lines.items()]
         return columns
+
+
+def _gather(labels: list[str | None], index: pl.Expr) -> pl.Expr:
+    categories = [label for label in labels if label is not None]
+    series = pl.Series(labels, dtype=pl.Enum(categories or [""]))
+    return pl.lit(series).gather(index)
 
 
 def evaluate_book(policy: Policy, book: pl.LazyFrame | pl.DataFrame, *,
