@@ -31,6 +31,10 @@ sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
 import duckdb  # noqa: E402
 import polars as pl  # noqa: E402
 import zen  # noqa: E402
+
+from limitwise.policy.online import PolicyEvaluator  # noqa: E402
+from limitwise.policy.polars_plan import PolarsPlan  # noqa: E402
+from limitwise.policy.validate import load_file  # noqa: E402
 from policy_default_by_hand import (  # noqa: E402
     DUCKDB_SQL,
     decide,
@@ -38,10 +42,6 @@ from policy_default_by_hand import (  # noqa: E402
     zen_decision,
     zen_graph,
 )
-
-from limitwise.policy.online import PolicyEvaluator  # noqa: E402
-from limitwise.policy.polars_plan import PolarsPlan  # noqa: E402
-from limitwise.policy.validate import load_file  # noqa: E402
 
 POLICY = ROOT / "policies" / "default.yaml"
 
@@ -51,8 +51,7 @@ def percentiles_us(samples_ns: list[int]) -> tuple[float, float]:
     return ordered[len(ordered) // 2] / 1000, ordered[int(len(ordered) * 0.99)] / 1000
 
 
-def time_each(fn: Callable[[dict[str, Any]], object], accounts: list[dict[str, Any]]
-              ) -> list[int]:
+def time_each(fn: Callable[[dict[str, Any]], object], accounts: list[dict[str, Any]]) -> list[int]:
     for features in accounts[:2000]:  # warm up
         fn(features)
     gc.collect()
@@ -90,7 +89,7 @@ def online(n: int) -> None:
         ("zen-engine with trace", lambda f: graph.evaluate(f, {"trace": True})),
     ]
     results = {name: percentiles_us(time_each(fn, accounts)) for name, fn in rows}
-    zen_p50, zen_p99 = results["zen-engine (JDM graph)"]
+    zen_p50 = results["zen-engine (JDM graph)"][0]
     print(f"  {'engine':34} {'p50 µs':>8} {'p99 µs':>8} {'zen p50 / this p50':>20}")
     for name, (p50, p99) in results.items():
         print(f"  {name:34} {p50:8.2f} {p99:8.2f} {zen_p50 / p50:19.1f}x")
@@ -105,17 +104,31 @@ def book_worker(engine: str, n: int) -> None:
         plan = PolarsPlan(load_file(POLICY)).apply(book.lazy(), keep=("account_id",))
         out = plan.collect(engine="streaming")
     else:
-        out = duckdb.sql(DUCKDB_SQL).pl()
+        con = duckdb.connect()
+        con.register("book", book)
+        out = con.sql(DUCKDB_SQL).pl()
     seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"engine": engine, "n": n, "rows": out.height, "seconds": seconds,
-                      "peak_mb": peak_kb / 1024, "data_mb": rss_data_kb / 1024}))
+    print(
+        json.dumps(
+            {
+                "engine": engine,
+                "n": n,
+                "rows": out.height,
+                "seconds": seconds,
+                "peak_mb": peak_kb / 1024,
+                "data_mb": rss_data_kb / 1024,
+            }
+        )
+    )
 
 
 def check_book_agreement(n: int) -> int:
     book = synthetic_book(n, seed=3)
     ours = PolarsPlan(load_file(POLICY)).apply(book.lazy(), keep=("account_id",)).collect()
-    hand = duckdb.sql(DUCKDB_SQL).pl()
+    con = duckdb.connect()
+    con.register("book", book)
+    hand = con.sql(DUCKDB_SQL).pl()
     joined = ours.join(hand, on="account_id", suffix="_hand")
     assert joined.height == n
     return joined.filter(
@@ -128,22 +141,32 @@ def check_book_agreement(n: int) -> int:
 
 
 def whole_book(sizes: list[int]) -> None:
-    print(f"\nwhole book: polars plan vs hand-written DuckDB SQL disagree on "
-          f"{check_book_agreement(200_000)} of 200000 accounts")
-    print(f"  {'accounts':>10} {'engine':22} {'seconds':>8} {'M acc/s':>8} {'peak MB':>8} "
-          f"{'(book MB)':>9} {'vs DuckDB':>9}")
+    print(
+        f"\nwhole book: polars plan vs hand-written DuckDB SQL disagree on "
+        f"{check_book_agreement(200_000)} of 200000 accounts"
+    )
+    print(
+        f"  {'accounts':>10} {'engine':22} {'seconds':>8} {'M acc/s':>8} {'peak MB':>8} "
+        f"{'(book MB)':>9} {'vs DuckDB':>9}"
+    )
     for n in sizes:
         runs = {}
         for engine in ("duckdb", "polars"):
-            done = subprocess.run([sys.executable, __file__, "--worker", engine, str(n)],
-                                  capture_output=True, text=True, check=True)
+            done = subprocess.run(
+                [sys.executable, __file__, "--worker", engine, str(n)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             runs[engine] = json.loads(done.stdout.strip().splitlines()[-1])
         for engine, label in (("duckdb", "hand-written DuckDB"), ("polars", "limitwise polars")):
             r = runs[engine]
             rate = n / r["seconds"] / 1e6
             ratio = runs["duckdb"]["seconds"] / r["seconds"]
-            print(f"  {n:>10} {label:22} {r['seconds']:8.3f} {rate:8.2f} {r['peak_mb']:8.0f} "
-                  f"{r['data_mb']:9.0f} {ratio:8.2f}x")
+            print(
+                f"  {n:>10} {label:22} {r['seconds']:8.3f} {rate:8.2f} {r['peak_mb']:8.0f} "
+                f"{r['data_mb']:9.0f} {ratio:8.2f}x"
+            )
 
 
 def main() -> None:

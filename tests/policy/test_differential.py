@@ -37,8 +37,9 @@ def constants_of(path: Path) -> list[float]:
     return sorted(found | {v * 100 for v in found} | {v / 100 for v in found})
 
 
-def feature_strategy(spec: FeatureSpec, constants: list[float], half_step: int
-                     ) -> st.SearchStrategy[Any]:
+def feature_strategy(
+    spec: FeatureSpec, constants: list[float], half_step: int
+) -> st.SearchStrategy[Any]:
     if spec.type == "bool":
         return st.booleans()
     if spec.type == "enum":
@@ -67,8 +68,9 @@ def book_strategy(policy: Policy, path: Path) -> st.SearchStrategy[list[dict[str
     the deep nodes: increases, caps, sub-lines)."""
     constants = constants_of(path)
     half = max(policy.line_step_fen // 2, 1)
-    features = {n: feature_strategy(spec, constants, half)
-                for n, spec in policy.bundle.features.items()}
+    features = {
+        n: feature_strategy(spec, constants, half) for n, spec in policy.bundle.features.items()
+    }
     random_account = st.fixed_dictionaries(features)
     golden = golden_accounts(path)
 
@@ -86,11 +88,17 @@ def online_rows(policy: Policy, book: list[dict[str, Any]]) -> list[dict[str, An
     for features in book:
         d = evaluator.evaluate(features)
         reasons = d.reasons + [None] * (4 - len(d.reasons))
-        rows.append({
-            "action": d.action, "line_fen": d.line_fen, "previous_line_fen": d.previous_line_fen,
-            "reason_mask": d.reason_mask, **{f"reason_{i + 1}": r for i, r in enumerate(reasons)},
-            "notice": d.notice, **{f"sub_line_{k}_fen": v for k, v in d.sub_lines.items()},
-        })
+        rows.append(
+            {
+                "action": d.action,
+                "line_fen": d.line_fen,
+                "previous_line_fen": d.previous_line_fen,
+                "reason_mask": d.reason_mask,
+                **{f"reason_{i + 1}": r for i, r in enumerate(reasons)},
+                "notice": d.notice,
+                **{f"sub_line_{k}_fen": v for k, v in d.sub_lines.items()},
+            }
+        )
     return rows
 
 
@@ -102,8 +110,12 @@ def test_online_polars_and_sql_agree(path: Path) -> None:
     schema = {n: _dtype(s) for n, s in policy.bundle.features.items()}
     seen: list[dict[str, Any]] = []
 
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow],
-              derandomize=True)
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        derandomize=True,
+    )
     @given(book_strategy(policy, path))
     def check(accounts: list[dict[str, Any]]) -> None:
         seen.extend(accounts)
@@ -113,12 +125,18 @@ def test_online_polars_and_sql_agree(path: Path) -> None:
         )
 
     check()
-    book = pl.DataFrame(seen, schema=schema)
-    by_sql = duckdb.sql(compile_sql(policy, table="book")).pl().to_dicts()
+    con = duckdb.connect()
+    con.register("book", pl.DataFrame(seen, schema=schema))
+    by_sql = con.sql(compile_sql(policy, table="book")).pl().to_dicts()
     assert by_sql == online_rows(policy, seen)
     assert len({row["action"] for row in by_sql}) >= 4, "the books should reach many actions"
 
 
 def _dtype(spec: FeatureSpec) -> Any:
-    return {"int": pl.Int64, "money": pl.Int64, "float": pl.Float64, "bool": pl.Boolean,
-            "enum": pl.String}[spec.type]
+    return {
+        "int": pl.Int64,
+        "money": pl.Int64,
+        "float": pl.Float64,
+        "bool": pl.Boolean,
+        "enum": pl.String,
+    }[spec.type]

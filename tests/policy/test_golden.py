@@ -54,7 +54,9 @@ def test_batch_engines_match_golden(policy_path: Any) -> None:
     cases = [c.values for c in CASES if c.values[0] == policy_path]
     book = pl.DataFrame([features for _, features, _ in cases])
     by_polars = evaluate_book(policy, book).to_dicts()
-    by_duckdb = duckdb.sql(compile_sql(policy, table="book")).pl().to_dicts()
+    con = duckdb.connect()
+    con.register("book", book)
+    by_duckdb = con.sql(compile_sql(policy, table="book")).pl().to_dicts()
     for (_, _, expect), row_polars, row_duckdb in zip(cases, by_polars, by_duckdb, strict=True):
         assert row_polars == row_duckdb
         reasons = [row_polars[f"reason_{i}"] for i in range(1, 5) if row_polars[f"reason_{i}"]]

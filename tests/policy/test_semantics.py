@@ -45,8 +45,11 @@ nodes:
     hit: collect
     when: seg != 'c'
     rules:
-      - {id: cut, when: n > 10, then: {action: decrease, reasons: [R3], line: {by_pct: -50}, notice: cut}}
-      - {id: freeze, when: n > 20, then: {action: freeze, reasons: [R1], notice: freeze, stop: true}}
+      - id: cut
+        when: n > 10
+        then: {action: decrease, reasons: [R3], line: {by_pct: -50}, notice: cut}
+      - {id: freeze, when: n > 20, then: {action: freeze, reasons: [R1], notice: freeze,
+         stop: true}}
       - {id: nudge, when: flag, then: {reasons: [R2], line: {by_fen: 5000}}}
   - id: grow
     kind: table
@@ -70,8 +73,16 @@ CASES: list[tuple[dict[str, Any], str, int, list[str], str | None, int, int, int
     # negative tie: round(-15000, 10000) = floor(-1.5 + 0.5) * 10000 = -10000
     ({"x_fen": -15000, "n": -1}, "increase", 0, [], None, -10000, 0, 0),
     # collect: cut (-50%) then nudge (+5000); decrease is the only action; R2 and R3
-    ({"n": 12, "flag": True, "line_now_fen": 45000}, "decrease", 30000, ["R2", "R3"], "cut",
-     20000, 5000, 5),
+    (
+        {"n": 12, "flag": True, "line_now_fen": 45000},
+        "decrease",
+        30000,
+        ["R2", "R3"],
+        "cut",
+        20000,
+        5000,
+        5,
+    ),
     # collect: freeze outranks decrease and stops before the table; notice of the last match
     ({"n": 25, "line_now_fen": 45000}, "freeze", 20000, ["R1", "R3"], "freeze", 20000, 5000, 6),
     # seg c skips the collect; m is -7; p outside 0.5..1.5 so no +1
@@ -91,9 +102,10 @@ def test_polars_and_duckdb_agree_with_the_cases() -> None:
     policy = load_text(POLICY)
     book = pl.DataFrame([{**BASE, **c[0]} for c in CASES])
     expected = [(c[1], c[2], c[4], c[5], c[6], c[7]) for c in CASES]
-    columns = ["action", "line_fen", "notice", "sub_line_r_fen", "sub_line_m_fen",
-               "sub_line_k_fen"]
-    for frame in (evaluate_book(policy, book), duckdb.sql(compile_sql(policy)).pl()):
+    columns = ["action", "line_fen", "notice", "sub_line_r_fen", "sub_line_m_fen", "sub_line_k_fen"]
+    con = duckdb.connect()
+    con.register("book", book)
+    for frame in (evaluate_book(policy, book), con.sql(compile_sql(policy)).pl()):
         assert list(frame.select(columns).iter_rows()) == expected
         reasons = frame.select(pl.concat_list("reason_1", "reason_2").list.drop_nulls())
         assert reasons.to_series().to_list() == [c[3][:2] for c in CASES]

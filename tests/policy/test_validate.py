@@ -33,23 +33,29 @@ def test_a_valid_policy_loads() -> None:
 
 def test_hash_ignores_comments_and_layout() -> None:
     nodes = "nodes:\n  - {id: a, kind: expression, assign: {bonus: score}}\n"
-    spaced = "# a comment\n" + HEAD + "nodes:\n  - id: a\n    kind: expression\n" \
+    spaced = (
+        "# a comment\n" + HEAD + "nodes:\n  - id: a\n    kind: expression\n"
         "    assign:\n      bonus: score   # same\n"
+    )
     assert load_text(HEAD + nodes).content_hash == load_text(spaced).content_hash
 
 
 def test_unknown_feature_names_file_line_and_node() -> None:
-    (problem,) = problems_of("nodes:\n  - id: rules\n    kind: ruleset\n    hit: first\n"
-                             "    rules:\n      - {id: r, when: income > 3, then: {action: keep}}\n")
+    (problem,) = problems_of(
+        "nodes:\n  - id: rules\n    kind: ruleset\n    hit: first\n"
+        "    rules:\n      - {id: r, when: income > 3, then: {action: keep}}\n"
+    )
     assert problem.startswith("p.yaml:18: node 'rules' nodes[0].rules[0].when:")
     assert "unknown feature or variable 'income'" in problem
 
 
 def test_type_errors() -> None:
-    found = problems_of("nodes:\n  - id: e\n    kind: expression\n"
-                        "    assign: {bonus: score > 1}\n"
-                        "  - {id: r, kind: ruleset, hit: first, rules: [{id: x, when: score, "
-                        "then: {action: keep}}]}\n")
+    found = problems_of(
+        "nodes:\n  - id: e\n    kind: expression\n"
+        "    assign: {bonus: score > 1}\n"
+        "  - {id: r, kind: ruleset, hit: first, rules: [{id: x, when: score, "
+        "then: {action: keep}}]}\n"
+    )
     assert any("cannot assign a bool value to bonus" in p for p in found)
     assert any("must be a condition (true/false), got int" in p for p in found)
 
@@ -63,8 +69,9 @@ def test_unreachable_rules() -> None:
         "      - {id: d, when: dpd > 3, then: {action: freeze}}\n"
         "      - {id: e, when: false, then: {action: freeze}}\n"
     )
-    assert any("rule 'b' is unreachable: an earlier rule has the same condition" in p
-               for p in found)
+    assert any(
+        "rule 'b' is unreachable: an earlier rule has the same condition" in p for p in found
+    )
     assert any("rule 'd' is unreachable: rule 'c' always matches" in p for p in found)
     assert any("rule 'e' is unreachable: its condition is false" in p for p in found)
 
@@ -79,9 +86,11 @@ def test_first_table_row_shadowed_by_an_earlier_row() -> None:
 
 
 def test_unique_table_overlap_is_rejected_on_integers_exactly() -> None:
-    table = ("nodes:\n  - id: t\n    kind: table\n    hit: unique\n    inputs: [score, dpd]\n"
-             "    rows:\n      - {{id: a, when: ['< 600', '-'], then: {{action: keep}}}}\n"
-             "      - {{id: b, when: ['{cell}', '> 0'], then: {{action: decrease}}}}\n")
+    table = (
+        "nodes:\n  - id: t\n    kind: table\n    hit: unique\n    inputs: [score, dpd]\n"
+        "    rows:\n      - {{id: a, when: ['< 600', '-'], then: {{action: keep}}}}\n"
+        "      - {{id: b, when: ['{cell}', '> 0'], then: {{action: decrease}}}}\n"
+    )
     (problem,) = problems_of(table.format(cell=">= 599"))
     assert "rows 'a' and 'b' overlap, which the unique hit policy forbids" in problem
     # '< 600' and '> 599' share no integer: no overlap
@@ -90,18 +99,23 @@ def test_unique_table_overlap_is_rejected_on_integers_exactly() -> None:
 
 def test_missing_reason_texts_and_unknown_codes() -> None:
     head = HEAD.replace("R1: {en: one, zh: 一}", "R1: {en: one}\n  R2: {zh: 二}")
-    found = problems_of("nodes:\n  - {id: r, kind: ruleset, hit: first, rules: [{id: x, "
-                        "when: true, then: {action: keep, reasons: [R9]}}]}\n", head)
+    found = problems_of(
+        "nodes:\n  - {id: r, kind: ruleset, hit: first, rules: [{id: x, "
+        "when: true, then: {action: keep, reasons: [R9]}}]}\n",
+        head,
+    )
     assert any("reason R1 has no zh text" in p for p in found)
     assert any("reason R2 has no en text" in p for p in found)
     assert any("unknown reason code R9" in p for p in found)
 
 
 def test_structural_errors_point_at_the_line() -> None:
-    found = problems_of("nodes:\n  - id: m\n    kind: matrix\n    rows: {input: score, "
-                        "breaks: [600, 500]}\n    columns: {input: dpd, breaks: []}\n"
-                        "    values: [[1], [2], [3]]\n    assign: bonus\n"
-                        "  - {id: x, kind: wormhole}\n")
+    found = problems_of(
+        "nodes:\n  - id: m\n    kind: matrix\n    rows: {input: score, "
+        "breaks: [600, 500]}\n    columns: {input: dpd, breaks: []}\n"
+        "    values: [[1], [2], [3]]\n    assign: bonus\n"
+        "  - {id: x, kind: wormhole}\n"
+    )
     assert found == [
         "p.yaml:20: node 'x' nodes[1]: Input tag 'wormhole' found using 'kind' does not "
         "match any of the expected tags: 'expression', 'ruleset', 'table', 'matrix', "
@@ -110,9 +124,11 @@ def test_structural_errors_point_at_the_line() -> None:
 
 
 def test_matrix_shape_and_order() -> None:
-    found = problems_of("nodes:\n  - id: m\n    kind: matrix\n    rows: {input: score, "
-                        "breaks: [600, 500]}\n    columns: {input: dpd, breaks: []}\n"
-                        "    values: [[1], [2]]\n    assign: bonus\n")
+    found = problems_of(
+        "nodes:\n  - id: m\n    kind: matrix\n    rows: {input: score, "
+        "breaks: [600, 500]}\n    columns: {input: dpd, breaks: []}\n"
+        "    values: [[1], [2]]\n    assign: bonus\n"
+    )
     assert any("breaks must be strictly ascending" in p for p in found)
     assert any("values must be 3 rows x 1 columns" in p for p in found)
 

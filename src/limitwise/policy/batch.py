@@ -59,6 +59,7 @@ class Backend(ABC, Generic[T]):
     @abstractmethod
     def binary(self, op: str, left: T, right: T) -> T:
         """``+ - * /`` (true division), ``== != < <= > >=``, ``and or``, ``|`` (bitwise)."""
+
     @abstractmethod
     def is_in(self, arg: T, values: tuple[Scalar, ...], as_float: bool) -> T: ...
     @abstractmethod
@@ -66,12 +67,15 @@ class Backend(ABC, Generic[T]):
     @abstractmethod
     def extreme(self, func: str, args: list[T]) -> T:
         """``min`` / ``max`` across columns (LEAST / GREATEST)."""
+
     @abstractmethod
     def round_step(self, value: T, step: int) -> T:
         """``floor(value / step + 0.5) * step`` as a 64-bit integer."""
+
     @abstractmethod
     def cast(self, value: T, type_: Type) -> T:
         """To ``float`` (double) or ``int`` (bool -> 0/1, 64-bit)."""
+
     @abstractmethod
     def lookup(self, index: T, values: tuple[Scalar, ...], type_: Type) -> T:
         """``values[index]`` for a 0-based integer column."""
@@ -126,8 +130,10 @@ class BatchCompiler(Generic[T]):
             return b.const(e.value, e.type)
         if isinstance(e, Var):
             if e.name == "action":
-                codes = [(b.binary("==", env[ACTION], b.const(code, "int")), b.const(a, "str"))
-                         for a, code in SEVERITY.items()]
+                codes = [
+                    (b.binary("==", env[ACTION], b.const(code, "int")), b.const(a, "str"))
+                    for a, code in SEVERITY.items()
+                ]
                 return b.case(codes, b.const(self.policy.default_action, "str"))
             return env[e.name]
         if isinstance(e, Neg):
@@ -146,8 +152,8 @@ class BatchCompiler(Generic[T]):
             return out
         if isinstance(e, In):
             if isinstance(e.arg, Var) and e.arg.name == "action":
-                codes = tuple(SEVERITY[str(v)] for v in e.values)
-                found = b.is_in(env[ACTION], codes, False)
+                severities = tuple(SEVERITY[str(v)] for v in e.values)
+                found = b.is_in(env[ACTION], severities, False)
             else:
                 as_float = e.arg.type == "float" or any(isinstance(v, float) for v in e.values)
                 found = b.is_in(self.expr(e.arg, env), e.values, as_float)
@@ -172,8 +178,10 @@ class BatchCompiler(Generic[T]):
         b = self.b
         args = [self.expr(a, env) for a in e.args]
         if e.type == "float":
-            args = [b.cast(a, "float") if src.type == "int" else a
-                    for a, src in zip(args, e.args, strict=True)]
+            args = [
+                b.cast(a, "float") if src.type == "int" else a
+                for a, src in zip(args, e.args, strict=True)
+            ]
         if e.func == "round":
             step = e.args[1]
             return b.round_step(args[0], int(step.value) if isinstance(step, Const) else 1)
@@ -230,8 +238,9 @@ class BatchCompiler(Generic[T]):
             value = self.assigned(step.assign, Var(step.score, "int"), env)
             return self.emit(env, {step.assign: self.guarded(active, value, env[step.assign])})
         if isinstance(step, MatrixStep):
-            return self.emit(env, {step.assign: self.guarded(active, self.matrix(step, env),
-                                                             env[step.assign])})
+            return self.emit(
+                env, {step.assign: self.guarded(active, self.matrix(step, env), env[step.assign])}
+            )
         if isinstance(step, RulesetStep):
             conditions = [(br.condition, br.effect) for br in step.branches]
         else:
@@ -259,15 +268,25 @@ class BatchCompiler(Generic[T]):
         """How many breakpoints are <= x (the same count ``bisect_right`` gives)."""
         b = self.b
         x = self.expr(e, env)
-        counts = [b.cast(b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")),
-                      "int") for br in breaks]
+        counts = [
+            b.cast(
+                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")), "int"
+            )
+            for br in breaks
+        ]
         out = counts[0]
         for c in counts[1:]:
             out = b.binary("+", out, c)
         return out
 
-    def hits(self, node_id: str, hit: str, conditions: list[tuple[Expr, Effect]],
-             env: dict[str, T], active: T | None) -> dict[str, T]:
+    def hits(
+        self,
+        node_id: str,
+        hit: str,
+        conditions: list[tuple[Expr, Effect]],
+        env: dict[str, T],
+        active: T | None,
+    ) -> dict[str, T]:
         b = self.b
         if active is not None:  # computed once, not once per rule
             env = self.emit(env, {f"_lw_active_{node_id}": active})
@@ -278,14 +297,16 @@ class BatchCompiler(Generic[T]):
         if hit == "first":
             branches = [(t, b.const(k + 1, "int")) for k, t in enumerate(tests)]
             hit_env = self.emit(env, {f"_lw_hit_{node_id}": b.case(branches, b.const(0, "int"))})
-            return self.first_effects(hit_env, hit_env[f"_lw_hit_{node_id}"],
-                                      [e for _, e in conditions])
+            return self.first_effects(
+                hit_env, hit_env[f"_lw_hit_{node_id}"], [e for _, e in conditions]
+            )
         flags = self.emit(env, {f"_lw_m_{node_id}_{k}": t for k, t in enumerate(tests)})
         matched = [flags[f"_lw_m_{node_id}_{k}"] for k in range(len(tests))]
         return self.collect_effects(flags, matched, [e for _, e in conditions])
 
-    def effect_values(self, effect: Effect, env: dict[str, T], *, with_state: bool = True
-                      ) -> dict[str, T]:
+    def effect_values(
+        self, effect: Effect, env: dict[str, T], *, with_state: bool = True
+    ) -> dict[str, T]:
         """The variables one effect changes, computed from ``env`` (sets, then line, then
         reasons, notice and stop unless ``with_state`` is off)."""
         b = self.b
@@ -313,8 +334,14 @@ class BatchCompiler(Generic[T]):
         per_branch = [self.effect_values(e, env, with_state=False) for e in effects]
         variables = list(dict.fromkeys(v for values in per_branch for v in values))
         changed = {
-            var: b.case([(m, values[var]) for m, values in zip(matched, per_branch, strict=True)
-                         if var in values], env[var])
+            var: b.case(
+                [
+                    (m, values[var])
+                    for m, values in zip(matched, per_branch, strict=True)
+                    if var in values
+                ],
+                env[var],
+            )
             for var in variables
         }
         masks = [e.reason_mask for e in effects]
@@ -324,26 +351,32 @@ class BatchCompiler(Generic[T]):
             stops = (False, *(e.stop for e in effects))
             changed[STOP] = b.binary("or", env[STOP], b.lookup(hit, stops, "bool"))
         actions = [SEVERITY[e.action] if e.action is not None else -1 for e in effects]
-        notices = [self.policy.notices.index(e.notice) if e.notice is not None else -1
-                   for e in effects]
+        notices = [
+            self.policy.notices.index(e.notice) if e.notice is not None else -1 for e in effects
+        ]
         for var, codes in ((ACTION, actions), (NOTICE, notices)):
             if any(code >= 0 for code in codes):
                 code = b.lookup(hit, (-1, *codes), "int")
                 changed[var] = b.case([(b.binary(">=", code, b.const(0, "int")), code)], env[var])
         return self.emit(env, changed)
 
-    def collect_effects(self, env: dict[str, T], matched: list[T], effects: list[Effect]
-                        ) -> dict[str, T]:
+    def collect_effects(
+        self, env: dict[str, T], matched: list[T], effects: list[Effect]
+    ) -> dict[str, T]:
         """Matched rows apply in order, one stage each (so expressions stay linear in size);
         then the most severe matched action wins."""
         b = self.b
         before = env[ACTION]
         for m, effect in zip(matched, effects, strict=True):
             values = self.effect_values(effect, env)
-            env = self.emit(env, {var: b.case([(m, value)], env[var])
-                                  for var, value in values.items()})
-        ranked = [b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
-                  for m, e in zip(matched, effects, strict=True) if e.action is not None]
+            env = self.emit(
+                env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+            )
+        ranked = [
+            b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
+            for m, e in zip(matched, effects, strict=True)
+            if e.action is not None
+        ]
         if not ranked:
             return env
         worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
@@ -361,8 +394,13 @@ class BatchCompiler(Generic[T]):
             scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
             target = b.binary("/", scaled, b.const(100, "int"))
         rounded = b.round_step(target, p.line_step_fen)
-        return b.extreme("max", [b.const(p.line_min_fen, "int"),
-                                 b.extreme("min", [b.const(p.line_max_fen, "int"), rounded])])
+        return b.extreme(
+            "max",
+            [
+                b.const(p.line_min_fen, "int"),
+                b.extreme("min", [b.const(p.line_max_fen, "int"), rounded]),
+            ],
+        )
 
 
 def _row_condition(step: TableStep, index: int) -> Expr:

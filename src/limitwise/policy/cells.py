@@ -48,7 +48,9 @@ class CellError(ValueError):
     pass
 
 
-def parse_cell(raw: str | int | float | bool, input_type: Type, values: tuple[str, ...] | None) -> Cell:
+def parse_cell(
+    raw: str | int | float | bool, input_type: Type, values: tuple[str, ...] | None
+) -> Cell:
     """Parse one cell written for an input of ``input_type``."""
     if isinstance(raw, bool):
         if input_type != "bool":
@@ -66,7 +68,9 @@ def parse_cell(raw: str | int | float | bool, input_type: Type, values: tuple[st
     items = [item.strip().strip("'\"") for item in text.split(",")]
     unknown = [item for item in items if values is not None and item not in values]
     if unknown:
-        raise CellError(f"{', '.join(unknown)} not among the input's values ({', '.join(values or ())})")
+        raise CellError(
+            f"{', '.join(unknown)} not among the input's values ({', '.join(values or ())})"
+        )
     return Members(frozenset(items))
 
 
@@ -83,7 +87,9 @@ def _number(text: str, input_type: Type) -> float:
 def _numeric_cell(text: str, input_type: Type) -> Cell:
     if match := RANGE.match(text):
         opening, lo, hi, closing = match.groups()
-        cell = Interval(_number(lo, input_type), opening == "[", _number(hi, input_type), closing == "]")
+        cell = Interval(
+            _number(lo, input_type), opening == "[", _number(hi, input_type), closing == "]"
+        )
     elif match := COMPARE.match(text):
         op, number = match.group(1) or "==", _number(match.group(2), input_type)
         cell = {

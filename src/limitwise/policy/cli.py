@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limitwise.kit.clock import Clock
 from limitwise.kit.cli import DbOption
+from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy import service
@@ -21,8 +21,9 @@ from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.sql import Dialect, compile_sql
 from limitwise.policy.validate import PolicyInvalid, load_file
 
-app = typer.Typer(help="Versioned line policies: validate, publish, diff, evaluate.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Versioned line policies: validate, publish, diff, evaluate.", no_args_is_help=True
+)
 FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Policy YAML file.")]
 
 
@@ -36,26 +37,37 @@ def validate(file: FileArg) -> None:
         for problem in exc.problems:
             typer.echo(f"  {problem}")
         raise typer.Exit(1) from None
-    typer.echo(f"valid: {policy.key} {policy.version} ({len(policy.steps)} nodes, "
-               f"hash {policy.content_hash[:12]})")
+    typer.echo(
+        f"valid: {policy.key} {policy.version} ({len(policy.steps)} nodes, "
+        f"hash {policy.content_hash[:12]})"
+    )
 
 
 @app.command("publish")
-def publish(file: FileArg, db: DbOption = None,
-            by: Annotated[str, typer.Option(help="Who publishes it.")] = "cli") -> None:
+def publish(
+    file: FileArg,
+    db: DbOption = None,
+    by: Annotated[str, typer.Option(help="Who publishes it.")] = "cli",
+) -> None:
     """Store a bundle as an immutable, content-hashed version and make it active."""
     engine = make_engine(db)
     with unit_of_work(engine) as session:
-        view, created = service.publish(session, Clock.system(), source_yaml=file.read_text(),
-                                        source_name=str(file), published_by=by)
+        view, created = service.publish(
+            session,
+            Clock.system(),
+            source_yaml=file.read_text(),
+            source_name=str(file),
+            published_by=by,
+        )
     state = "published" if created else "already published (same content)"
     typer.echo(f"{view.policy_key}@{view.version} {state}; hash {view.content_hash}")
 
 
 @app.command("list")
-def list_versions(db: DbOption = None,
-                  key: Annotated[str | None, typer.Option(help="Only this policy key.")] = None
-                  ) -> None:
+def list_versions(
+    db: DbOption = None,
+    key: Annotated[str | None, typer.Option(help="Only this policy key.")] = None,
+) -> None:
     """Every published version, marking the active one per key."""
     engine = make_engine(db)
     with unit_of_work(engine) as session:
@@ -64,28 +76,40 @@ def list_versions(db: DbOption = None,
     for column in ("key", "version", "hash", "published", "by", "active"):
         table.add_column(column)
     for v in views:
-        table.add_row(v.policy_key, v.version, v.content_hash[:12],
-                      v.published_at.strftime("%Y-%m-%d %H:%M"), v.published_by,
-                      "*" if v.active else "")
+        table.add_row(
+            v.policy_key,
+            v.version,
+            v.content_hash[:12],
+            v.published_at.strftime("%Y-%m-%d %H:%M"),
+            v.published_by,
+            "*" if v.active else "",
+        )
     Console().print(table)
 
 
 @app.command("show")
-def show(key: str, db: DbOption = None,
-         version: Annotated[str | None, typer.Option(help="Default: the active one.")] = None
-         ) -> None:
+def show(
+    key: str,
+    db: DbOption = None,
+    version: Annotated[str | None, typer.Option(help="Default: the active one.")] = None,
+) -> None:
     """Print a stored version's YAML."""
     engine = make_engine(db)
     with unit_of_work(engine) as session:
         view, source = service.show(session, policy_key=key, version=version)
-    typer.echo(f"# {view.policy_key}@{view.version} hash {view.content_hash}"
-               f"{' (active)' if view.active else ''}")
+    typer.echo(
+        f"# {view.policy_key}@{view.version} hash {view.content_hash}"
+        f"{' (active)' if view.active else ''}"
+    )
     typer.echo(source)
 
 
 @app.command("rollback")
-def rollback(key: str, db: DbOption = None,
-             to: Annotated[str | None, typer.Option(help="Version to activate.")] = None) -> None:
+def rollback(
+    key: str,
+    db: DbOption = None,
+    to: Annotated[str | None, typer.Option(help="Version to activate.")] = None,
+) -> None:
     """Re-activate the previously active version (or ``--to`` a given one)."""
     engine = make_engine(db)
     with unit_of_work(engine) as session:
@@ -118,9 +142,11 @@ def evaluate(
 
 
 @app.command("sql")
-def sql(file: FileArg,
-        dialect: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
-        table: Annotated[str, typer.Option(help="Table of features.")] = "book") -> None:
+def sql(
+    file: FileArg,
+    dialect: Annotated[str, typer.Option(help="duckdb or spark")] = "duckdb",
+    table: Annotated[str, typer.Option(help="Table of features.")] = "book",
+) -> None:
     """Print the whole-book SQL of a policy (DuckDB or Spark SQL)."""
     if dialect not in ("duckdb", "spark"):
         raise InvalidInput("dialect must be duckdb or spark", field="dialect")

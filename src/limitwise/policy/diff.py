@@ -39,20 +39,28 @@ def _diff(old: Any, new: Any, path: str) -> list[Change]:
     if isinstance(old, dict) and isinstance(new, dict):
         return _diff_keyed(old, new, path, prefix=".")
     if _is_keyed_list(old) and _is_keyed_list(new):
-        changes = _diff_keyed({i["id"]: i for i in old}, {i["id"]: i for i in new}, path,
-                              prefix="/")
+        changes = _diff_keyed(
+            {i["id"]: i for i in old}, {i["id"]: i for i in new}, path, prefix="/"
+        )
         old_order = [i["id"] for i in old if i["id"] in {j["id"] for j in new}]
         new_order = [i["id"] for i in new if i["id"] in {j["id"] for j in old}]
         for item_id in new_order:
             if old_order.index(item_id) != new_order.index(item_id):
-                changes.append(Change(f"{path}/{item_id}", "moved", old_order.index(item_id),
-                                      new_order.index(item_id)))
+                changes.append(
+                    Change(
+                        f"{path}/{item_id}",
+                        "moved",
+                        old_order.index(item_id),
+                        new_order.index(item_id),
+                    )
+                )
         return changes
     return [] if old == new else [Change(path.lstrip("."), "changed", old, new)]
 
 
-def _diff_keyed(old: dict[str, Any], new: dict[str, Any], path: str, *, prefix: str
-                ) -> list[Change]:
+def _diff_keyed(
+    old: dict[str, Any], new: dict[str, Any], path: str, *, prefix: str
+) -> list[Change]:
     changes: list[Change] = []
     for key in old:
         where = f"{path}{prefix}{key}".lstrip(".")
@@ -60,12 +68,17 @@ def _diff_keyed(old: dict[str, Any], new: dict[str, Any], path: str, *, prefix: 
             changes.append(Change(where, "removed", before=old[key]))
         else:
             changes += _diff(old[key], new[key], f"{path}{prefix}{key}")
-    changes += [Change(f"{path}{prefix}{key}".lstrip("."), "added", after=new[key])
-                for key in new if key not in old]
+    changes += [
+        Change(f"{path}{prefix}{key}".lstrip("."), "added", after=new[key])
+        for key in new
+        if key not in old
+    ]
     return changes
 
 
 def _is_keyed_list(value: Any) -> bool:
-    return isinstance(value, list) and bool(value) and all(
-        isinstance(i, dict) and "id" in i for i in value
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(i, dict) and "id" in i for i in value)
     )

@@ -175,7 +175,9 @@ def fold(expr: Bin) -> Expr:
     if expr.type == "int":
         x, y = int(left.value), int(right.value)
         return Const(x + y if expr.op == "+" else x - y if expr.op == "-" else x * y, "int")
-    value = a + b if expr.op == "+" else a - b if expr.op == "-" else a * b if expr.op == "*" else a / b
+    value = (
+        a + b if expr.op == "+" else a - b if expr.op == "-" else a * b if expr.op == "*" else a / b
+    )
     return Const(value, "float")
 
 
@@ -247,7 +249,9 @@ class _Checker:
         right = self.numeric(node.right, f"right side of '{op}'")
         if op == "/" and (not isinstance(right, Const) or right.value == 0):
             raise self.fail(node.right, "division is only allowed by a non-zero constant")
-        return fold(Bin(op, left, right, "float" if op == "/" else numeric_type(left.type, right.type)))
+        return fold(
+            Bin(op, left, right, "float" if op == "/" else numeric_type(left.type, right.type))
+        )
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Expr:
         op: Literal["and", "or"] = "and" if isinstance(node.op, ast.And) else "or"
@@ -311,8 +315,9 @@ class _Checker:
         if then.type in NUMERIC and otherwise.type in NUMERIC:
             return IfElse(cond, then, otherwise, numeric_type(then.type, otherwise.type))
         if then.type != otherwise.type:
-            raise self.fail(node, f"both branches of 'if' must have one type: {then.type} vs "
-                            f"{otherwise.type}")
+            raise self.fail(
+                node, f"both branches of 'if' must have one type: {then.type} vs {otherwise.type}"
+            )
         return IfElse(cond, then, otherwise, then.type)
 
     def visit_Call(self, node: ast.Call) -> Expr:

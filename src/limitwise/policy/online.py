@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
 from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.policy.cells import AnyCell, Cell, Interval, Members
 from limitwise.policy.expr import (
     Bin,
     BoolOp,
@@ -42,7 +43,6 @@ from limitwise.policy.model import (
     Step,
     TableStep,
 )
-from limitwise.policy.cells import AnyCell, Cell, Interval, Members
 from limitwise.policy.schemas import SEVERITY
 
 Env = dict[str, Any]
@@ -203,21 +203,33 @@ class Decision:
 
     def to_dict(self, *, with_trace: bool = True) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "policy": {"key": self.policy_key, "version": self.policy_version,
-                       "hash": self.policy_hash},
+            "policy": {
+                "key": self.policy_key,
+                "version": self.policy_version,
+                "hash": self.policy_hash,
+            },
             "action": self.action,
             "line_fen": self.line_fen,
             "previous_line_fen": self.previous_line_fen,
             "line_change_fen": self.line_change_fen,
-            "reasons": [{"code": code, "en": en, "zh": zh} for (code, en), (_, zh) in
-                        zip(self.reason_texts("en"), self.reason_texts("zh"), strict=True)],
+            "reasons": [
+                {"code": code, "en": en, "zh": zh}
+                for (code, en), (_, zh) in zip(
+                    self.reason_texts("en"), self.reason_texts("zh"), strict=True
+                )
+            ],
             "notice": self.notice,
             "sub_lines": self.sub_lines,
         }
         if with_trace:
             body["trace"] = [
-                {"node": t.node, "kind": t.kind, "ran": t.ran, "matched": list(t.matched),
-                 "values": t.values}
+                {
+                    "node": t.node,
+                    "kind": t.kind,
+                    "ran": t.ran,
+                    "matched": list(t.matched),
+                    "values": t.values,
+                }
                 for t in self.trace
             ]
         return body
@@ -232,8 +244,11 @@ class PolicyEvaluator:
         self.current_line = policy.current_line
         self.required = frozenset(policy.features)
         self.runners: list[tuple[int, Fn | None, Runner]] = [
-            (index, compile_expr(step.guard) if step.guard is not None else None,
-             self._runner(step))
+            (
+                index,
+                compile_expr(step.guard) if step.guard is not None else None,
+                self._runner(step),
+            )
             for index, step in enumerate(policy.steps)
         ]
         self._reasons_cache: dict[int, list[str]] = {}
@@ -259,10 +274,22 @@ class PolicyEvaluator:
         if reasons is None:
             reasons = self._reasons_cache[mask] = self.policy.reasons_of(mask)
         p = self.policy
-        return Decision(p.key, p.version, p.content_hash, state[0], env["line_fen"], previous,
-                        mask, list(reasons), state[2],
-                        {name: env[var] for name, var in p.sub_lines.items()}, trace, env, undo,
-                        self)
+        return Decision(
+            p.key,
+            p.version,
+            p.content_hash,
+            state[0],
+            env["line_fen"],
+            previous,
+            mask,
+            list(reasons),
+            state[2],
+            {name: env[var] for name, var in p.sub_lines.items()},
+            trace,
+            env,
+            undo,
+            self,
+        )
 
     def check_input(self, features: Mapping[str, Any]) -> Env:
         """Every feature present, of its declared type, inside its declared range."""
@@ -278,8 +305,9 @@ class PolicyEvaluator:
             if not ok:
                 problems.append(Problem(name, "type", f"{value!r} is not a valid {spec.type}"))
             elif spec.type == "enum" and value not in (spec.values or ()):
-                problems.append(Problem(name, "enum", f"{value!r} is not one of "
-                                        f"{', '.join(spec.values or ())}"))
+                problems.append(
+                    Problem(name, "enum", f"{value!r} is not one of {', '.join(spec.values or ())}")
+                )
             elif spec.min is not None and value < spec.min:
                 problems.append(Problem(name, "min", f"{value} is below {spec.min}"))
             elif spec.max is not None and value > spec.max:
@@ -320,15 +348,18 @@ class PolicyEvaluator:
 
             return run_scorecard
         if isinstance(step, RulesetStep):
-            tests = [(b.id, compile_expr(b.condition), self._effect(b.effect, step.hit))
-                     for b in step.branches]
+            tests = [
+                (b.id, compile_expr(b.condition), self._effect(b.effect, step.hit))
+                for b in step.branches
+            ]
             severities = [SEVERITY.get(b.effect.action or "", -1) for b in step.branches]
             return self._hits(step.hit, tests, severities, lambda env: env)
         return self._table(step)
 
     def _assigns(self, assigns: tuple[tuple[str, Expr], ...]) -> Callable[[Env, Undo], None]:
-        compiled = [(var, compile_expr(e), self.policy.variables[var][0] == "float")
-                    for var, e in assigns]
+        compiled = [
+            (var, compile_expr(e), self.policy.variables[var][0] == "float") for var, e in assigns
+        ]
 
         def run(env: Env, undo: Undo) -> None:
             for var, fn, as_float in compiled:
@@ -339,14 +370,23 @@ class PolicyEvaluator:
 
     def _line(self, change: LineChange) -> Callable[[Env, Undo], None]:
         fn, kind = compile_expr(change.expr), change.kind
-        step, low, high = self.policy.line_step_fen, self.policy.line_min_fen, self.policy.line_max_fen
+        step, low, high = (
+            self.policy.line_step_fen,
+            self.policy.line_min_fen,
+            self.policy.line_max_fen,
+        )
 
         def run(env: Env, undo: Undo) -> None:
             value = fn(env)
             line = env["line_fen"]
             undo.append(("line_fen", line))
-            target = value if kind == "to" else line + value if kind == "by_fen" else (
-                line * (100 + value) / 100)
+            target = (
+                value
+                if kind == "to"
+                else line + value
+                if kind == "by_fen"
+                else (line * (100 + value) / 100)
+            )
             env["line_fen"] = max(low, min(high, math.floor(target / step + 0.5) * step))
 
         return run
@@ -374,8 +414,13 @@ class PolicyEvaluator:
 
         return apply
 
-    def _hits(self, hit: str, tests: list[tuple[str, Fn, Callable[[Env, State], None]]],
-              severities: list[int], prepare: Callable[[Env], Any]) -> Runner:
+    def _hits(
+        self,
+        hit: str,
+        tests: Sequence[tuple[str, Callable[[Any], Any], Callable[[Env, State], None]]],
+        severities: list[int],
+        prepare: Callable[[Env], Any],
+    ) -> Runner:
         if hit != "collect":
 
             def run_first(env: Env, state: State) -> tuple[str, ...]:
@@ -406,11 +451,11 @@ class PolicyEvaluator:
 
     def _table(self, step: TableStep) -> Runner:
         inputs = [compile_expr(e) for e in step.inputs]
-        tests = [(row.id, _row_test(row.cells), self._effect(row.effect, step.hit))
-                 for row in step.rows]
+        tests = [
+            (row.id, _row_test(row.cells), self._effect(row.effect, step.hit)) for row in step.rows
+        ]
         severities = [SEVERITY.get(r.effect.action or "", -1) for r in step.rows]
-        return self._hits(step.hit, tests, severities,
-                          lambda env: tuple(fn(env) for fn in inputs))
+        return self._hits(step.hit, tests, severities, lambda env: tuple(fn(env) for fn in inputs))
 
     def _matrix(self, step: MatrixStep) -> Runner:
         row_fn, col_fn = compile_expr(step.row_input), compile_expr(step.column_input)
@@ -433,14 +478,11 @@ ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
 def _row_test(cells: tuple[Cell, ...]) -> Callable[[tuple[Any, ...]], bool]:
     checks = [(i, _cell_test(c)) for i, c in enumerate(cells) if not isinstance(c, AnyCell)]
     if len(checks) == 1:
-        (i, check), = checks
+        ((i, check),) = checks
         return lambda values: check(values[i])
 
     def test(values: tuple[Any, ...]) -> bool:
-        for i, check in checks:
-            if not check(values[i]):
-                return False
-        return True
+        return all(check(values[i]) for i, check in checks)
 
     return test
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -12,8 +13,12 @@ from limitwise.policy.expr import Scalar, Type
 from limitwise.policy.model import Policy
 from limitwise.policy.schemas import SEVERITY
 
-DTYPES: dict[Type, Any] = {"int": pl.Int64, "float": pl.Float64, "bool": pl.Boolean,
-                           "str": pl.String}
+DTYPES: dict[Type, Any] = {
+    "int": pl.Int64,
+    "float": pl.Float64,
+    "bool": pl.Boolean,
+    "str": pl.String,
+}
 REASON_SLOTS = 4
 
 
@@ -32,8 +37,18 @@ class PolarsBackend(Backend[pl.Expr]):
             return left & right if op == "and" else left | right
         if op == "or":
             return left | right
-        ops = {"+": left.add, "-": left.sub, "*": left.mul, "/": left.truediv, "==": left.eq,
-               "!=": left.ne, "<": left.lt, "<=": left.le, ">": left.gt, ">=": left.ge}
+        ops = {
+            "+": left.add,
+            "-": left.sub,
+            "*": left.mul,
+            "/": left.truediv,
+            "==": left.eq,
+            "!=": left.ne,
+            "<": left.lt,
+            "<=": left.le,
+            ">": left.gt,
+            ">=": left.ge,
+        }
         result: pl.Expr = ops[op](right)
         return result
 
@@ -84,10 +99,14 @@ class PolarsPlan:
         schema = book.collect_schema()
         missing = sorted(set(p.features) - set(schema.names()))
         if missing:
-            raise InvalidInput(f"the book lacks features: {', '.join(missing)}", field="book",
-                               code="missing_features")
+            raise InvalidInput(
+                f"the book lacks features: {', '.join(missing)}",
+                field="book",
+                code="missing_features",
+            )
         frame = book.with_columns(
-            pl.col(name).cast(DTYPES[info.type]) for name, info in p.features.items()
+            pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
+            for name, info in p.features.items()
         )
         for stage in self.plan.stages:
             frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
@@ -112,19 +131,26 @@ class PolarsPlan:
             rest = rest & (rest - 1)
         notices = [None, *p.notices]
         columns.append(_gather(notices, env[NOTICE] + 1).alias("notice"))
-        columns += [env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
-                    for name, var in p.sub_lines.items()]
+        columns += [
+            env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
+            for name, var in p.sub_lines.items()
+        ]
         return columns
 
 
-def _gather(labels: list[str | None], index: pl.Expr) -> pl.Expr:
+def _gather(labels: Sequence[str | None], index: pl.Expr) -> pl.Expr:
     categories = [label for label in labels if label is not None]
     series = pl.Series(labels, dtype=pl.Enum(categories or [""]))
     return pl.lit(series).gather(index)
 
 
-def evaluate_book(policy: Policy, book: pl.LazyFrame | pl.DataFrame, *,
-                  keep: tuple[str, ...] = (), streaming: bool = True) -> pl.DataFrame:
+def evaluate_book(
+    policy: Policy,
+    book: pl.LazyFrame | pl.DataFrame,
+    *,
+    keep: tuple[str, ...] = (),
+    streaming: bool = True,
+) -> pl.DataFrame:
     """Decide every account of ``book`` (a frame with one column per feature)."""
     plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
     return plan.collect(engine="streaming" if streaming else "auto")

@@ -14,8 +14,14 @@ from limitwise.policy.schemas import PolicyVersionView
 from limitwise.policy.validate import load_text
 
 
-def publish(session: Session, clock: Clock, *, source_yaml: str, source_name: str = "<policy>",
-            published_by: str = "cli") -> tuple[PolicyVersionView, bool]:
+def publish(
+    session: Session,
+    clock: Clock,
+    *,
+    source_yaml: str,
+    source_name: str = "<policy>",
+    published_by: str = "cli",
+) -> tuple[PolicyVersionView, bool]:
     """Validate and store a bundle as an immutable version and make it the active one.
 
     Publishing the same content again is a no-op (returns ``created=False``); the same key
@@ -49,8 +55,9 @@ def list_versions(session: Session, *, policy_key: str | None = None) -> list[Po
     return [_view(session, row) for row in repository.versions(session, policy_key=policy_key)]
 
 
-def show(session: Session, *, policy_key: str, version: str | None = None
-         ) -> tuple[PolicyVersionView, str]:
+def show(
+    session: Session, *, policy_key: str, version: str | None = None
+) -> tuple[PolicyVersionView, str]:
     """A version (the active one by default) and its YAML source."""
     row = _find(session, policy_key=policy_key, version=version)
     return _view(session, row), row.source_yaml
@@ -67,8 +74,9 @@ def load_policy(session: Session, *, policy_key: str, version: str | None = None
     return policy
 
 
-def rollback(session: Session, clock: Clock, *, policy_key: str, to_version: str | None = None
-             ) -> PolicyVersionView:
+def rollback(
+    session: Session, clock: Clock, *, policy_key: str, to_version: str | None = None
+) -> PolicyVersionView:
     """Re-activate ``to_version``, or by default the version that was active before."""
     history = repository.activations(session, policy_key=policy_key)
     if not history:
@@ -79,8 +87,9 @@ def rollback(session: Session, clock: Clock, *, policy_key: str, to_version: str
         current = history[0].version_id
         earlier = next((a.version_id for a in history if a.version_id != current), None)
         if earlier is None:
-            raise Refused(f"{policy_key} has no earlier version to roll back to",
-                          code="nothing_to_roll_back")
+            raise Refused(
+                f"{policy_key} has no earlier version to roll back to", code="nothing_to_roll_back"
+            )
         found = repository.get_version(session, earlier)
         assert found is not None
         target = found
@@ -107,8 +116,12 @@ def _find(session: Session, *, policy_key: str, version: str | None) -> PolicyVe
 
 
 def _activate(session: Session, clock: Clock, row: PolicyVersion, *, reason: str) -> None:
-    repository.add(session, PolicyActivation(policy_key=row.policy_key, version_id=row.id,
-                                             activated_at=clock.now(), reason=reason))
+    repository.add(
+        session,
+        PolicyActivation(
+            policy_key=row.policy_key, version_id=row.id, activated_at=clock.now(), reason=reason
+        ),
+    )
 
 
 def _view(session: Session, row: PolicyVersion) -> PolicyVersionView:

@@ -18,8 +18,12 @@ from limitwise.policy.polars_plan import REASON_SLOTS
 from limitwise.policy.schemas import SEVERITY
 
 Dialect = Literal["duckdb", "spark"]
-SQL_TYPES: dict[Type, str] = {"int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN",
-                              "str": "VARCHAR"}
+SQL_TYPES: dict[Type, str] = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "str": "VARCHAR",
+}
 OPERATORS = {"==": "=", "!=": "<>", "and": "AND", "or": "OR"}
 
 
@@ -67,8 +71,10 @@ class SqlBackend(Backend[str]):
         return f"{'LEAST' if func == 'min' else 'GREATEST'}({', '.join(args)})"
 
     def round_step(self, value: str, step: int) -> str:
-        return f"(CAST(floor({value} / {literal(step, 'int')} + CAST(0.5 AS DOUBLE)) AS BIGINT)" \
-               f" * {literal(step, 'int')})"
+        return (
+            f"(CAST(floor({value} / {literal(step, 'int')} + CAST(0.5 AS DOUBLE)) AS BIGINT)"
+            f" * {literal(step, 'int')})"
+        )
 
     def cast(self, value: str, type_: Type) -> str:
         return f"CAST({value} AS {SQL_TYPES[type_]})"
@@ -88,33 +94,43 @@ def _type_of(value: Scalar) -> Type:
     return "float" if isinstance(value, float) else "str"
 
 
-def compile_sql(policy: Policy, *, table: str = "book", dialect: Dialect = "duckdb",
-                keep: tuple[str, ...] = ()) -> str:
+def compile_sql(
+    policy: Policy, *, table: str = "book", dialect: Dialect = "duckdb", keep: tuple[str, ...] = ()
+) -> str:
     """One SELECT deciding every row of ``table``; output columns as :class:`PolarsPlan`."""
     backend = SqlBackend(dialect)
     plan = BatchCompiler(policy, backend).compile()
     q = backend.q
-    typed = ", ".join(f"CAST({q(n)} AS {SQL_TYPES[info.type]}) AS {q(n)}"
-                      for n, info in policy.features.items())
+    typed = ", ".join(
+        f"CAST({q(n)} AS {SQL_TYPES[info.type]}) AS {q(n)}" for n, info in policy.features.items()
+    )
     extra = "".join(f", {q(k)}" for k in keep if k not in policy.features)
     ctes = [f"s0 AS (SELECT {typed}{extra} FROM {table})"]
     for i, stage in enumerate(plan.stages, start=1):
         columns = ", ".join(f"{expr} AS {q(name)}" for _, name, expr in stage.columns)
         ctes.append(f"s{i} AS (SELECT *, {columns} FROM s{i - 1})")
     env = plan.env
-    actions = backend.case([(f"({env[ACTION]} = {code})", literal(a, "str"))
-                            for a, code in SEVERITY.items()], "NULL")
-    outputs = [*(q(k) for k in keep), f"{actions} AS action",
-               f"CAST({env[LINE]} AS BIGINT) AS line_fen",
-               f"{q(policy.current_line)} AS previous_line_fen",
-               f"CAST({env[MASK]} AS BIGINT) AS reason_mask"]
-    outputs += [f"{reason_slot(policy, env[MASK], slot)} AS reason_{slot}"
-                for slot in range(1, REASON_SLOTS + 1)]
+    actions = backend.case(
+        [(f"({env[ACTION]} = {code})", literal(a, "str")) for a, code in SEVERITY.items()], "NULL"
+    )
+    outputs = [
+        *(q(k) for k in keep),
+        f"{actions} AS action",
+        f"CAST({env[LINE]} AS BIGINT) AS line_fen",
+        f"{q(policy.current_line)} AS previous_line_fen",
+        f"CAST({env[MASK]} AS BIGINT) AS reason_mask",
+    ]
+    outputs += [
+        f"{reason_slot(policy, env[MASK], slot)} AS reason_{slot}"
+        for slot in range(1, REASON_SLOTS + 1)
+    ]
     notices = [(f"({env[NOTICE]} = {i})", literal(n, "str")) for i, n in enumerate(policy.notices)]
     outputs.append(f"{backend.case(notices, 'NULL') if notices else 'NULL'} AS notice")
-    outputs += [f"CAST({env[var]} AS BIGINT) AS sub_line_{name}_fen"
-                for name, var in policy.sub_lines.items()]
-    return (f"WITH {', '.join(ctes)}\nSELECT {', '.join(outputs)} FROM s{len(plan.stages)}")
+    outputs += [
+        f"CAST({env[var]} AS BIGINT) AS sub_line_{name}_fen"
+        for name, var in policy.sub_lines.items()
+    ]
+    return f"WITH {', '.join(ctes)}\nSELECT {', '.join(outputs)} FROM s{len(plan.stages)}"
 
 
 def reason_slot(policy: Policy, mask: str, slot: int) -> str:
@@ -123,6 +139,7 @@ def reason_slot(policy: Policy, mask: str, slot: int) -> str:
     for _ in range(slot - 1):
         rest = f"({rest} & ({rest} - 1))"
     lowest = f"({rest} & (-{rest}))"
-    whens = " ".join(f"WHEN {1 << i} THEN {literal(code, 'str')}"
-                     for i, code in enumerate(policy.reason_codes))
+    whens = " ".join(
+        f"WHEN {1 << i} THEN {literal(code, 'str')}" for i, code in enumerate(policy.reason_codes)
+    )
     return f"(CASE {lowest} {whens} ELSE NULL END)" if whens else "NULL"

@@ -44,6 +44,7 @@ from limitwise.policy.schemas import (
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 MAX_REASONS_PER_DECISION = 4
+LINE_KINDS: dict[str, LineKind] = {"to": "to", "by_fen": "by_fen", "by_pct": "by_pct"}
 MAX_REASON_CODES = 62
 BUILTINS = ("line_fen", "action")
 Path_ = tuple[str | int, ...]
@@ -102,7 +103,9 @@ def load_text(text: str, *, source: str = "<policy>") -> Policy:
 
 def content_hash(bundle: Bundle) -> str:
     """sha256 of the bundle's canonical JSON: comments and formatting do not change it."""
-    canonical = json.dumps(bundle.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
+    canonical = json.dumps(
+        bundle.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":")
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -146,8 +149,12 @@ def _node_id(data: Any, path: Path_) -> str | None:
 def _pydantic_problem(source: str, lines: dict[Path_, int], data: Any, err: Any) -> PolicyProblem:
     # Discriminated unions put the tag ("ruleset") into the location; drop non-YAML parts.
     path = tuple(p for p in err["loc"] if isinstance(p, int) or not str(p).endswith("Node"))
-    path = tuple(p for p in path if p not in ("expression", "ruleset", "table", "matrix", "scorecard"))
-    return PolicyProblem(source, _line_of(lines, path), _node_id(data, path), _where(path), err["msg"])
+    path = tuple(
+        p for p in path if p not in ("expression", "ruleset", "table", "matrix", "scorecard")
+    )
+    return PolicyProblem(
+        source, _line_of(lines, path), _node_id(data, path), _where(path), err["msg"]
+    )
 
 
 @dataclass
@@ -324,7 +331,9 @@ class _Validator:
             self.problem((*path, "reasons"), f"at most {MAX_REASONS_PER_DECISION} reasons")
         for code in outcome.reasons:
             if code not in self.bundle.reasons:
-                self.problem((*path, "reasons"), f"unknown reason code {code} (add it under reasons:)")
+                self.problem(
+                    (*path, "reasons"), f"unknown reason code {code} (add it under reasons:)"
+                )
             else:
                 mask |= 1 << codes.index(code)
         sets: list[tuple[str, Expr]] = []
@@ -341,8 +350,7 @@ class _Validator:
                 kind, text = given[0]
                 value = self.expr(text, (*path, "line", kind), "int")
                 if value is not None:
-                    line_kind: LineKind = kind
-                    line = LineChange(line_kind, value)
+                    line = LineChange(LINE_KINDS[kind], value)
         action = outcome.action.value if outcome.action is not None else None
         effect = Effect(action, mask, outcome.notice, line, tuple(sets), outcome.stop)
         exprs = [e for _, e in sets] + ([line.expr] if line else [])
@@ -359,13 +367,18 @@ class _Validator:
             if condition is None:
                 continue
             if always_from is not None and node.hit == "first":
-                self.problem(rule_path, f"rule '{rule.id}' is unreachable: rule '{always_from}' "
-                             "always matches before it")
+                self.problem(
+                    rule_path,
+                    f"rule '{rule.id}' is unreachable: rule '{always_from}' "
+                    "always matches before it",
+                )
             if condition == Const(False, "bool"):
                 self.problem(rule_path, f"rule '{rule.id}' is unreachable: its condition is false")
             if node.hit == "first" and any(b.condition == condition for b in branches):
-                self.problem(rule_path, f"rule '{rule.id}' is unreachable: an earlier rule has "
-                             "the same condition")
+                self.problem(
+                    rule_path,
+                    f"rule '{rule.id}' is unreachable: an earlier rule has the same condition",
+                )
             if condition == Const(True, "bool") and always_from is None:
                 always_from = rule.id
             branches.append(Branch(rule.id, condition, effect))
@@ -384,19 +397,23 @@ class _Validator:
             effect, used = self.effect(raw.then, (*row_path, "then"))
             exprs += used
             if len(raw.when) != len(typed_inputs):
-                self.problem((*row_path, "when"), f"row '{raw.id}' has {len(raw.when)} cells for "
-                             f"{len(typed_inputs)} inputs")
+                self.problem(
+                    (*row_path, "when"),
+                    f"row '{raw.id}' has {len(raw.when)} cells for {len(typed_inputs)} inputs",
+                )
                 continue
             parsed = self.cells(raw.when, typed_inputs, node.inputs, (*row_path, "when"))
             if parsed is not None:
                 self.check_row(node, rows, Row(raw.id, parsed, effect), row_path)
                 rows.append(Row(raw.id, parsed, effect))
-        step = TableStep(node.id, guard, _reads(guard, *exprs), node.hit, tuple(typed_inputs),
-                         tuple(rows))
+        step = TableStep(
+            node.id, guard, _reads(guard, *exprs), node.hit, tuple(typed_inputs), tuple(rows)
+        )
         return step
 
-    def cells(self, raw: list[Any], inputs: list[Expr], texts: list[str], path: Path_
-              ) -> tuple[cellmod.Cell, ...] | None:
+    def cells(
+        self, raw: list[Any], inputs: list[Expr], texts: list[str], path: Path_
+    ) -> tuple[cellmod.Cell, ...] | None:
         parsed: list[cellmod.Cell] = []
         for j, (value, arg) in enumerate(zip(raw, inputs, strict=True)):
             values = self.scope[arg.name].values if hasattr(arg, "name") else None
@@ -413,11 +430,16 @@ class _Validator:
         for other in earlier:
             pairs = list(zip(other.cells, row.cells, strict=True))
             if node.hit == "unique" and all(cellmod.intersects(a, b) for a, b in pairs):
-                self.problem(path, f"rows '{other.id}' and '{row.id}' overlap, which the unique "
-                             "hit policy forbids")
+                self.problem(
+                    path,
+                    f"rows '{other.id}' and '{row.id}' overlap, which the unique "
+                    "hit policy forbids",
+                )
             if node.hit == "first" and all(cellmod.covers(a, b) for a, b in pairs):
-                self.problem(path, f"row '{row.id}' is unreachable: row '{other.id}' matches "
-                             "everything it does")
+                self.problem(
+                    path,
+                    f"row '{row.id}' is unreachable: row '{other.id}' matches everything it does",
+                )
 
     def matrix_node(self, node: MatrixNode, path: Path_, guard: Expr | None) -> Step | None:
         row_input = self.expr(node.rows.input, (*path, "rows", "input"), "int")
@@ -427,8 +449,11 @@ class _Validator:
                 self.problem((*path, axis_name, "breaks"), "breaks must be strictly ascending")
         shape = (len(node.rows.breaks) + 1, len(node.columns.breaks) + 1)
         if len(node.values) != shape[0] or any(len(r) != shape[1] for r in node.values):
-            self.problem((*path, "values"), f"values must be {shape[0]} rows x {shape[1]} columns "
-                         "(one more than the breaks on each axis)")
+            self.problem(
+                (*path, "values"),
+                f"values must be {shape[0]} rows x {shape[1]} columns "
+                "(one more than the breaks on each axis)",
+            )
             return None
         target = self.scope.get(node.assign)
         if node.assign not in self.bundle.variables or target is None:
@@ -437,11 +462,21 @@ class _Validator:
         values = self.matrix_values(node, target.type, path)
         if row_input is None or column_input is None or values is None:
             return None
-        return MatrixStep(node.id, guard, _reads(guard, row_input, column_input), row_input,
-                          tuple(node.rows.breaks), column_input, tuple(node.columns.breaks),
-                          tuple(values), node.assign)
+        return MatrixStep(
+            node.id,
+            guard,
+            _reads(guard, row_input, column_input),
+            row_input,
+            tuple(node.rows.breaks),
+            column_input,
+            tuple(node.columns.breaks),
+            tuple(values),
+            node.assign,
+        )
 
-    def matrix_values(self, node: MatrixNode, target: Type, path: Path_) -> list[int | float] | None:
+    def matrix_values(
+        self, node: MatrixNode, target: Type, path: Path_
+    ) -> list[int | float] | None:
         out: list[int | float] = []
         for r, row in enumerate(node.values):
             for c, raw in enumerate(row):
@@ -454,8 +489,11 @@ class _Validator:
                     number *= 100
                 if target == "int":
                     if number != number.to_integral_value():
-                        self.problem((*path, "values", r, c), f"{raw} is not a whole number of "
-                                     f"{'fen' if node.unit == 'yuan' else 'units'}")
+                        self.problem(
+                            (*path, "values", r, c),
+                            f"{raw} is not a whole number of "
+                            f"{'fen' if node.unit == 'yuan' else 'units'}",
+                        )
                         return None
                     out.append(int(number))
                 elif target == "float":
@@ -472,13 +510,25 @@ class _Validator:
             return None
         if not self.assignable(node.assign, parse(node.score, self.scope), (*path, "assign")):
             return None
-        return ScorecardStep(node.id, guard, _reads(guard) + (node.score,), node.scorecard.key,
-                             str(node.scorecard.version), node.score, node.assign)
+        return ScorecardStep(
+            node.id,
+            guard,
+            (*_reads(guard), node.score),
+            node.scorecard.key,
+            str(node.scorecard.version),
+            node.score,
+            node.assign,
+        )
 
 
 def _var_info(kind: str, values: list[str] | None) -> VarInfo:
-    mapping: dict[str, Type] = {"int": "int", "money": "int", "float": "float", "bool": "bool",
-                                "enum": "str"}
+    mapping: dict[str, Type] = {
+        "int": "int",
+        "money": "int",
+        "float": "float",
+        "bool": "bool",
+        "enum": "str",
+    }
     return VarInfo(mapping[kind], tuple(values) if values else None)
 
 
