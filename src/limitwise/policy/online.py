@@ -10,11 +10,12 @@ log backwards to show each node the values it saw.
 from __future__ import annotations
 
 import math
+import operator
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any
+from typing import Any, TypeGuard
 
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.policy.cells import AnyCell, Cell, Interval, Members
@@ -62,6 +63,14 @@ CMP: dict[str, Callable[[Fn, Fn], Fn]] = {
     ">": lambda a, b: lambda env: a(env) > b(env),
     ">=": lambda a, b: lambda env: a(env) >= b(env),
 }
+OPERATOR: dict[str, Callable[[Any, Any], bool]] = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 CMP_VAR_CONST: dict[str, Callable[[str, Any], Fn]] = {
     "==": lambda n, c: lambda env: env[n] == c,
     "!=": lambda n, c: lambda env: env[n] != c,
@@ -97,6 +106,9 @@ def _compile(e: Expr) -> Fn:
         arg = compile_expr(e.arg)
         return lambda env: -arg(env)
     if isinstance(e, Not):
+        if isinstance(e.arg, Var):
+            name = e.arg.name
+            return lambda env: not env[name]
         arg = compile_expr(e.arg)
         return lambda env: not arg(env)
     if isinstance(e, Bin):
@@ -106,7 +118,7 @@ def _compile(e: Expr) -> Fn:
             return CMP_VAR_CONST[e.op](e.left.name, e.right.value)
         return CMP[e.op](compile_expr(e.left), compile_expr(e.right))
     if isinstance(e, BoolOp):
-        return _bool_chain(e.op, [compile_expr(a) for a in e.args])
+        return _bool_chain(e.op, e.args)
     if isinstance(e, In):
         arg, members, negate = compile_expr(e.arg), frozenset(e.values), e.negate
         if negate:
@@ -118,19 +130,39 @@ def _compile(e: Expr) -> Fn:
     return _call(e)
 
 
-def _bool_chain(op: str, fns: list[Fn]) -> Fn:
-    head, rest = fns[0], fns[1:]
-    if not rest:
-        return head
-    tail = _bool_chain(op, rest)
+def _bool_chain(op: str, args: tuple[Expr, ...]) -> Fn:
+    """``and``/``or`` in one closure: ``feature <op> constant`` operands are tested inline
+    with C-level operator functions instead of one closure call each (order does not matter:
+    expressions have no side effects and cannot fail)."""
+    inline = [(OPERATOR[a.op], a.left.name, a.right.value) for a in args if _var_const(a)]
+    other = [compile_expr(a) for a in args if not _var_const(a)]
     if op == "and":
-        return lambda env: head(env) and tail(env)
-    return lambda env: head(env) or tail(env)
+
+        def all_of(env: Env) -> bool:
+            for compare, name, value in inline:
+                if not compare(env[name], value):
+                    return False
+            for fn in other:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
+                if not fn(env):
+                    return False
+            return True
+
+        return all_of
+
+    def any_of(env: Env) -> bool:
+        for compare, name, value in inline:
+            if compare(env[name], value):
+                return True
+        for fn in other:  # noqa: SIM110 - a plain loop is faster than any(genexpr)
+            if fn(env):
+                return True
+        return False
+
+    return any_of
 
 
-def round_half_up(value: float | int, step: int) -> int:
-    """``floor(value / step + 0.5) * step`` in doubles: the rule every evaluator uses."""
-    return math.floor(value / step + 0.5) * step
+def _var_const(e: Expr) -> TypeGuard[Cmp]:
+    return isinstance(e, Cmp) and isinstance(e.left, Var) and isinstance(e.right, Const)
 
 
 def _call(e: Call) -> Fn:
@@ -450,12 +482,12 @@ class PolicyEvaluator:
         return run_collect
 
     def _table(self, step: TableStep) -> Runner:
-        inputs = [compile_expr(e) for e in step.inputs]
+        read_inputs = _tuple_getter(step.inputs)
         tests = [
             (row.id, _row_test(row.cells), self._effect(row.effect, step.hit)) for row in step.rows
         ]
         severities = [SEVERITY.get(r.effect.action or "", -1) for r in step.rows]
-        return self._hits(step.hit, tests, severities, lambda env: tuple(fn(env) for fn in inputs))
+        return self._hits(step.hit, tests, severities, read_inputs)
 
     def _matrix(self, step: MatrixStep) -> Runner:
         row_fn, col_fn = compile_expr(step.row_input), compile_expr(step.column_input)
@@ -475,6 +507,14 @@ class PolicyEvaluator:
 ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
 
 
+def _tuple_getter(exprs: tuple[Expr, ...]) -> Callable[[Env], tuple[Any, ...]]:
+    """The values of a table's input columns; plain names are read by one ``itemgetter``."""
+    if len(exprs) > 1 and all(isinstance(e, Var) for e in exprs):
+        return itemgetter(*(e.name for e in exprs if isinstance(e, Var)))
+    fns = [compile_expr(e) for e in exprs]
+    return lambda env: tuple(fn(env) for fn in fns)
+
+
 def _row_test(cells: tuple[Cell, ...]) -> Callable[[tuple[Any, ...]], bool]:
     checks = [(i, _cell_test(c)) for i, c in enumerate(cells) if not isinstance(c, AnyCell)]
     if len(checks) == 1:
@@ -482,7 +522,10 @@ def _row_test(cells: tuple[Cell, ...]) -> Callable[[tuple[Any, ...]], bool]:
         return lambda values: check(values[i])
 
     def test(values: tuple[Any, ...]) -> bool:
-        return all(check(values[i]) for i, check in checks)
+        for i, check in checks:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
+            if not check(values[i]):
+                return False
+        return True
 
     return test
 

@@ -16,7 +16,17 @@ from pydantic import ValidationError
 
 from limitwise.kit.errors import LimitwiseError
 from limitwise.policy import cells as cellmod
-from limitwise.policy.expr import Const, Expr, ExprError, Scalar, Type, VarInfo, names_in, parse
+from limitwise.policy.expr import (
+    Const,
+    Expr,
+    ExprError,
+    Scalar,
+    Type,
+    Var,
+    VarInfo,
+    names_in,
+    parse,
+)
 from limitwise.policy.model import (
     Branch,
     Effect,
@@ -416,7 +426,7 @@ class _Validator:
     ) -> tuple[cellmod.Cell, ...] | None:
         parsed: list[cellmod.Cell] = []
         for j, (value, arg) in enumerate(zip(raw, inputs, strict=True)):
-            values = self.scope[arg.name].values if hasattr(arg, "name") else None
+            values = self.scope[arg.name].values if isinstance(arg, Var) else None
             try:
                 parsed.append(cellmod.parse_cell(value, arg.type, values))
             except cellmod.CellError as exc:
