@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
-from typing import Any, TypeGuard
+from typing import Any
 
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.policy.cells import AnyCell, Cell, Interval, Members
@@ -134,8 +134,9 @@ def _bool_chain(op: str, args: tuple[Expr, ...]) -> Fn:
     """``and``/``or`` in one closure: ``feature <op> constant`` operands are tested inline
     with C-level operator functions instead of one closure call each (order does not matter:
     expressions have no side effects and cannot fail)."""
-    inline = [(OPERATOR[a.op], a.left.name, a.right.value) for a in args if _var_const(a)]
-    other = [compile_expr(a) for a in args if not _var_const(a)]
+    tests = [(a, _inline_test(a)) for a in args]
+    inline = [test for _, test in tests if test is not None]
+    other = [compile_expr(a) for a, test in tests if test is None]
     if op == "and":
 
         def all_of(env: Env) -> bool:
@@ -161,8 +162,11 @@ def _bool_chain(op: str, args: tuple[Expr, ...]) -> Fn:
     return any_of
 
 
-def _var_const(e: Expr) -> TypeGuard[Cmp]:
-    return isinstance(e, Cmp) and isinstance(e.left, Var) and isinstance(e.right, Const)
+def _inline_test(e: Expr) -> tuple[Callable[[Any, Any], bool], str, Scalar] | None:
+    """``feature <op> constant`` as (operator function, name, constant), else None."""
+    if isinstance(e, Cmp) and isinstance(e.left, Var) and isinstance(e.right, Const):
+        return OPERATOR[e.op], e.left.name, e.right.value
+    return None
 
 
 def _call(e: Call) -> Fn:
