@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 import yaml
 
+from limitwise.kit.errors import InvalidInput
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.polars_plan import evaluate_book
 from limitwise.policy.sql import compile_sql
@@ -62,3 +63,14 @@ def test_batch_engines_match_golden(policy_path: Any) -> None:
         reasons = [row_polars[f"reason_{i}"] for i in range(1, 5) if row_polars[f"reason_{i}"]]
         got = (row_polars["action"], row_polars["line_fen"], reasons, row_polars["notice"])
         assert got == (expect["action"], expect["line_fen"], expect["reasons"], expect["notice"])
+
+
+def test_a_bad_book_is_refused_naming_the_column(default_policy: Any) -> None:
+    cases = yaml.safe_load((POLICIES / "default.cases.yaml").read_text())
+    base = cases["bases"]["existing"]
+    with pytest.raises(InvalidInput, match="features may not be null: dpd_now"):
+        evaluate_book(default_policy, pl.DataFrame([base, {**base, "dpd_now": None}]))
+    with pytest.raises(InvalidInput, match="does not fit the feature schema"):
+        evaluate_book(default_policy, pl.DataFrame([{**base, "segment": "vip"}]))
+    with pytest.raises(InvalidInput, match="lacks features: age_years"):
+        evaluate_book(default_policy, pl.DataFrame([base]).drop("age_years"))

@@ -304,7 +304,8 @@ class PolicyEvaluator:
             if guard is not None and not guard(env):
                 trace.append((index, None, len(undo)))
                 continue
-            trace.append((index, run(env, state), len(undo)))
+            before = len(undo)
+            trace.append((index, run(env, state), before))
         mask = state[1]
         reasons = self._reasons_cache.get(mask)
         if reasons is None:

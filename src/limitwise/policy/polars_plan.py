@@ -151,6 +151,21 @@ def evaluate_book(
     keep: tuple[str, ...] = (),
     streaming: bool = True,
 ) -> pl.DataFrame:
-    """Decide every account of ``book`` (a frame with one column per feature)."""
+    """Decide every account of ``book`` (a frame with one column per feature).
+
+    Features must be non-null (as in the online evaluator) and enum values must be declared
+    ones; a book that breaks either is refused naming the column, never half-evaluated.
+    """
+    if isinstance(book, pl.DataFrame):
+        nulls = [n for n in policy.features if n in book.columns and book[n].null_count()]
+        if nulls:
+            raise InvalidInput(
+                f"features may not be null: {', '.join(nulls)}", field="book", code="null_feature"
+            )
     plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
-    return plan.collect(engine="streaming" if streaming else "auto")
+    try:
+        return plan.collect(engine="streaming" if streaming else "auto")
+    except pl.exceptions.InvalidOperationError as exc:
+        raise InvalidInput(
+            f"the book does not fit the feature schema: {exc}", field="book", code="bad_feature"
+        ) from None
