@@ -279,6 +279,16 @@ class PolicyEvaluator:
         self.defaults: Env = {name: value for name, (_, value) in policy.variables.items()}
         self.current_line = policy.current_line
         self.required = frozenset(policy.features)
+        self.checks = [
+            (
+                name,
+                CHECK_TYPES[spec.type],
+                frozenset(spec.values) if spec.values else None,
+                spec.min,
+                spec.max,
+            )
+            for name, spec in policy.bundle.features.items()
+        ]
         self.runners: list[tuple[int, Fn | None, Runner]] = [
             (
                 index,
@@ -328,8 +338,37 @@ class PolicyEvaluator:
             self,
         )
 
-    def check_input(self, features: Mapping[str, Any]) -> Env:
-        """Every feature present, of its declared type, inside its declared range."""
+    def check_input(self, features: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Every feature present, of its declared type, inside its declared range.
+
+        The common case (all good) is one tight loop; only a failure builds the detailed
+        list of problems. Integers given for float features are converted to floats."""
+        converted: Env | None = None
+        try:
+            for name, kind, allowed, low, high in self.checks:
+                value = features[name]
+                cls = type(value)
+                if kind == "number":
+                    if cls is int:
+                        if converted is None:
+                            converted = dict(features)
+                        converted[name] = value = float(value)
+                    elif cls is not float or not -math.inf < value < math.inf:
+                        break
+                elif cls is not kind or (allowed is not None and value not in allowed):
+                    break
+                if kind is int and not -MAX_INT < value < MAX_INT:
+                    break
+                if (low is not None and value < low) or (high is not None and value > high):
+                    break
+            else:
+                return features if converted is None else converted
+        except KeyError:
+            pass
+        return self._refuse(features)
+
+    def _refuse(self, features: Mapping[str, Any]) -> Env:
+        """Name every bad feature; raises unless the input is in fact fine."""
         problems: list[Problem] = []
         missing = self.required - features.keys()
         problems += [Problem(name, "required", "feature is missing") for name in sorted(missing)]
@@ -509,6 +548,15 @@ class PolicyEvaluator:
         return run_matrix
 
 
+MAX_INT = 2**53
+#: Exact Python type each feature kind must arrive as ("number": int or float, made float).
+CHECK_TYPES: dict[str, Any] = {
+    "int": int,
+    "money": int,
+    "float": "number",
+    "bool": bool,
+    "enum": str,
+}
 ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
 
 
