@@ -34,6 +34,7 @@ import zen  # noqa: E402
 
 from limitwise.policy.online import PolicyEvaluator  # noqa: E402
 from limitwise.policy.polars_plan import PolarsPlan  # noqa: E402
+from limitwise.policy.sql import compile_sql  # noqa: E402
 from limitwise.policy.validate import load_file  # noqa: E402
 from policy_default_by_hand import (  # noqa: E402
     DUCKDB_SQL,
@@ -106,7 +107,8 @@ def book_worker(engine: str, n: int) -> None:
     else:
         con = duckdb.connect()
         con.register("book", book)
-        out = con.sql(DUCKDB_SQL).pl()
+        sql = DUCKDB_SQL if engine == "duckdb" else compile_sql(load_file(POLICY))
+        out = con.sql(sql).pl()
     seconds = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -146,12 +148,15 @@ def whole_book(sizes: list[int]) -> None:
         f"{check_book_agreement(200_000)} of 200000 accounts"
     )
     print(
-        f"  {'accounts':>10} {'engine':22} {'seconds':>8} {'M acc/s':>8} {'peak MB':>8} "
+        f"  {'accounts':>10} {'engine':24} {'seconds':>8} {'M acc/s':>8} {'peak MB':>8} "
         f"{'(book MB)':>9} {'vs DuckDB':>9}"
     )
     for n in sizes:
         runs = {}
-        for engine in ("duckdb", "polars"):
+        engines = (
+            ("duckdb", "polars", "duckdb-compiled") if n <= 1_000_000 else ("duckdb", "polars")
+        )
+        for engine in engines:
             done = subprocess.run(
                 [sys.executable, __file__, "--worker", engine, str(n)],
                 capture_output=True,
@@ -159,12 +164,17 @@ def whole_book(sizes: list[int]) -> None:
                 check=True,
             )
             runs[engine] = json.loads(done.stdout.strip().splitlines()[-1])
-        for engine, label in (("duckdb", "hand-written DuckDB"), ("polars", "limitwise polars")):
-            r = runs[engine]
+        labels = {
+            "duckdb": "hand-written DuckDB",
+            "polars": "limitwise polars",
+            "duckdb-compiled": "limitwise SQL on DuckDB",
+        }
+        for engine, r in runs.items():
+            label = labels[engine]
             rate = n / r["seconds"] / 1e6
             ratio = runs["duckdb"]["seconds"] / r["seconds"]
             print(
-                f"  {n:>10} {label:22} {r['seconds']:8.3f} {rate:8.2f} {r['peak_mb']:8.0f} "
+                f"  {n:>10} {label:24} {r['seconds']:8.3f} {rate:8.2f} {r['peak_mb']:8.0f} "
                 f"{r['data_mb']:9.0f} {ratio:8.2f}x"
             )
 
