@@ -4,7 +4,8 @@ Online (one process, same accounts for every engine): per-decision p50/p99 of th
 limitwise evaluator with its full trace, the same policy hand-written in Python, and
 zen-engine on an equivalent JDM graph. Whole book: the compiled polars plan next to
 hand-written DuckDB SQL of the same policy on 1M and 10M synthetic accounts, each run in
-its own subprocess so its peak RSS (getrusage maxrss) is its own.
+its own subprocess that reads the book from parquet; "book MB" is the resident size after
+loading, "peak MB" the peak resident size while evaluating (VmHWM, reset after loading).
 
 Before timing, every engine must agree with the policy engine on every sampled account.
 
@@ -18,8 +19,10 @@ import argparse
 import gc
 import json
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -96,10 +99,25 @@ def online(n: int) -> None:
         print(f"  {name:34} {p50:8.2f} {p99:8.2f} {zen_p50 / p50:19.1f}x")
 
 
-def book_worker(engine: str, n: int) -> None:
-    """Runs in a subprocess: build the book, evaluate it once, print one JSON line."""
-    book = synthetic_book(n, seed=2)
-    rss_data_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def rss_mb() -> float:
+    """Current resident memory (not the peak) from /proc."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * resource.getpagesize() / 2**20
+
+
+def peak_mb() -> float:
+    """Peak resident memory since the last reset (VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def book_worker(engine: str, path: str) -> None:
+    """Runs in a subprocess: load the book, evaluate it once, print one JSON line."""
+    book = pl.read_parquet(path)
+    data_mb = rss_mb()
+    Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
     start = time.perf_counter()
     if engine == "polars":
         plan = PolarsPlan(load_file(POLICY)).apply(book.lazy(), keep=("account_id",))
@@ -110,19 +128,8 @@ def book_worker(engine: str, n: int) -> None:
         sql = DUCKDB_SQL if engine == "duckdb" else compile_sql(load_file(POLICY))
         out = con.sql(sql).pl()
     seconds = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(
-        json.dumps(
-            {
-                "engine": engine,
-                "n": n,
-                "rows": out.height,
-                "seconds": seconds,
-                "peak_mb": peak_kb / 1024,
-                "data_mb": rss_data_kb / 1024,
-            }
-        )
-    )
+    assert out.height == book.height
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb(), "data_mb": data_mb}))
 
 
 def check_book_agreement(n: int) -> int:
@@ -149,16 +156,18 @@ def whole_book(sizes: list[int]) -> None:
     )
     print(
         f"  {'accounts':>10} {'engine':24} {'seconds':>8} {'M acc/s':>8} {'peak MB':>8} "
-        f"{'(book MB)':>9} {'vs DuckDB':>9}"
+        f"{'book MB':>9} {'vs DuckDB':>9}"
     )
     for n in sizes:
+        path = Path(tempfile.mkdtemp()) / "book.parquet"
+        synthetic_book(n, seed=2).write_parquet(path)
         runs = {}
         engines = (
             ("duckdb", "polars", "duckdb-compiled") if n <= 1_000_000 else ("duckdb", "polars")
         )
         for engine in engines:
             done = subprocess.run(
-                [sys.executable, __file__, "--worker", engine, str(n)],
+                [sys.executable, __file__, "--worker", engine, str(path)],
                 capture_output=True,
                 text=True,
                 check=True,
@@ -177,16 +186,17 @@ def whole_book(sizes: list[int]) -> None:
                 f"  {n:>10} {label:24} {r['seconds']:8.3f} {rate:8.2f} {r['peak_mb']:8.0f} "
                 f"{r['data_mb']:9.0f} {ratio:8.2f}x"
             )
+        shutil.rmtree(path.parent)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--online-accounts", type=int, default=20_000)
     parser.add_argument("--book-sizes", default="1000000,10000000")
-    parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "N"))
+    parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "PARQUET"))
     args = parser.parse_args()
     if args.worker:
-        book_worker(args.worker[0], int(args.worker[1]))
+        book_worker(args.worker[0], args.worker[1])
         return
     online(args.online_accounts)
     whole_book([int(s) for s in args.book_sizes.split(",") if s])
