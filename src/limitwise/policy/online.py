@@ -90,7 +90,7 @@ ARITH: dict[str, Callable[[Fn, Fn], Fn]] = {
 def compile_expr(expr: Expr) -> Fn:
     """An expression as a closure over the variable dict."""
     fn = _compile(expr)
-    if expr.type == "float" and isinstance(expr, (Call, IfElse, Var)):
+    if expr.type == "float" and isinstance(expr, (Call, IfElse)):
         inner = fn
         return lambda env: float(inner(env))
     return fn
@@ -319,7 +319,9 @@ class PolicyEvaluator:
         mask = state[1]
         reasons = self._reasons_cache.get(mask)
         if reasons is None:
-            reasons = self._reasons_cache[mask] = self.policy.reasons_of(mask)
+            reasons = self.policy.reasons_of(mask)
+            if len(self._reasons_cache) < REASON_CACHE_SIZE:
+                self._reasons_cache[mask] = reasons
         p = self.policy
         return Decision(
             p.key,
@@ -549,6 +551,7 @@ class PolicyEvaluator:
 
 
 MAX_INT = 2**53
+REASON_CACHE_SIZE = 4096
 #: Exact Python type each feature kind must arrive as ("number": int or float, made float).
 CHECK_TYPES: dict[str, Any] = {
     "int": int,
