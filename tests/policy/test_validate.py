@@ -136,3 +136,16 @@ def test_matrix_shape_and_order() -> None:
 def test_yaml_syntax_error_has_a_line() -> None:
     with pytest.raises(PolicyInvalid, match=r"p.yaml:4: yaml"):
         load_text("key: t\nversion: '1'\nline: {current: [\n", source="p.yaml")
+
+
+def test_bad_cells_name_the_input() -> None:
+    found = problems_of(
+        "nodes:\n  - id: t\n    kind: table\n    hit: first\n    inputs: [segment, score]\n"
+        "    rows:\n      - {id: a, when: [vip, '>= 6.5'], then: {action: keep}}\n"
+        "      - {id: b, when: [new], then: {action: keep}}\n"
+    )
+    assert any(
+        "cell for 'segment': vip not among the input's values (new, existing)" in p for p in found
+    )
+    assert any("cell for 'score': 6.5 is not an integer but the input is int" in p for p in found)
+    assert any("row 'b' has 1 cells for 2 inputs" in p for p in found)

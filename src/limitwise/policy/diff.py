@@ -39,22 +39,7 @@ def _diff(old: Any, new: Any, path: str) -> list[Change]:
     if isinstance(old, dict) and isinstance(new, dict):
         return _diff_keyed(old, new, path, prefix=".")
     if _is_keyed_list(old) and _is_keyed_list(new):
-        changes = _diff_keyed(
-            {i["id"]: i for i in old}, {i["id"]: i for i in new}, path, prefix="/"
-        )
-        old_order = [i["id"] for i in old if i["id"] in {j["id"] for j in new}]
-        new_order = [i["id"] for i in new if i["id"] in {j["id"] for j in old}]
-        for item_id in new_order:
-            if old_order.index(item_id) != new_order.index(item_id):
-                changes.append(
-                    Change(
-                        f"{path}/{item_id}",
-                        "moved",
-                        old_order.index(item_id),
-                        new_order.index(item_id),
-                    )
-                )
-        return changes
+        return _diff_keyed({i["id"]: i for i in old}, {i["id"]: i for i in new}, path, prefix="/")
     return [] if old == new else [Change(path.lstrip("."), "changed", old, new)]
 
 
@@ -72,6 +57,14 @@ def _diff_keyed(
         Change(f"{path}{prefix}{key}".lstrip("."), "added", after=new[key])
         for key in new
         if key not in old
+    ]
+    # Order is meaning here: rules match first-to-last, reasons rank by catalogue position.
+    old_order = [key for key in old if key in new]
+    new_order = [key for key in new if key in old]
+    changes += [
+        Change(f"{path}{prefix}{key}".lstrip("."), "moved", old_order.index(key), position)
+        for position, key in enumerate(new_order)
+        if old_order.index(key) != position
     ]
     return changes
 
