@@ -31,6 +31,7 @@ format: venv
 
 bench: venv
 	$(BIN)/python benchmarks/ledger_transfers.py
+	$(BIN)/python benchmarks/policy_eval.py
 
 clean:
 	rm -rf $(VENV) limitwise.db .pytest_cache .mypy_cache .ruff_cache
