@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from limitwise.policy.model import Policy
+from limitwise.policy.compiled import Policy
 from limitwise.policy.validate import load_file
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

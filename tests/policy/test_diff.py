@@ -1,7 +1,7 @@
 from __future__ import annotations
 
+from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import diff_bundles
-from limitwise.policy.model import Policy
 from limitwise.policy.validate import load_text
 from tests.policy.conftest import POLICIES
 

@@ -19,7 +19,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from limitwise.policy.model import Effect, Policy, RulesetStep, TableStep
+from limitwise.policy.compiled import Effect, Policy, RulesetStep, TableStep
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.polars_plan import evaluate_book
 from limitwise.policy.schemas import FeatureSpec

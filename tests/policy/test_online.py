@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from limitwise.kit.errors import InvalidRequest
-from limitwise.policy.model import Policy
+from limitwise.policy.compiled import Policy
 from limitwise.policy.online import PolicyEvaluator
 from tests.policy.conftest import POLICIES
 

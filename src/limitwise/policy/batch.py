@@ -15,6 +15,17 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from limitwise.policy.cells import cell_condition
+from limitwise.policy.compiled import (
+    Effect,
+    ExpressionStep,
+    LineChange,
+    MatrixStep,
+    Policy,
+    RulesetStep,
+    ScorecardStep,
+    Step,
+    TableStep,
+)
 from limitwise.policy.expr import (
     Bin,
     BoolOp,
@@ -29,17 +40,6 @@ from limitwise.policy.expr import (
     Scalar,
     Type,
     Var,
-)
-from limitwise.policy.model import (
-    Effect,
-    ExpressionStep,
-    LineChange,
-    MatrixStep,
-    Policy,
-    RulesetStep,
-    ScorecardStep,
-    Step,
-    TableStep,
 )
 from limitwise.policy.schemas import SEVERITY
 

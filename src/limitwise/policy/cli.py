@@ -15,8 +15,8 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy import service
+from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import diff_bundles
-from limitwise.policy.model import Policy
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.sql import Dialect, compile_sql
 from limitwise.policy.validate import PolicyInvalid, load_file

@@ -19,6 +19,17 @@ from typing import Any
 
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.policy.cells import AnyCell, Cell, Interval, Members
+from limitwise.policy.compiled import (
+    Effect,
+    ExpressionStep,
+    LineChange,
+    MatrixStep,
+    Policy,
+    RulesetStep,
+    ScorecardStep,
+    Step,
+    TableStep,
+)
 from limitwise.policy.expr import (
     Bin,
     BoolOp,
@@ -32,17 +43,6 @@ from limitwise.policy.expr import (
     Not,
     Scalar,
     Var,
-)
-from limitwise.policy.model import (
-    Effect,
-    ExpressionStep,
-    LineChange,
-    MatrixStep,
-    Policy,
-    RulesetStep,
-    ScorecardStep,
-    Step,
-    TableStep,
 )
 from limitwise.policy.schemas import SEVERITY
 

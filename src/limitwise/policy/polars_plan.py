@@ -9,8 +9,8 @@ import polars as pl
 
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
+from limitwise.policy.compiled import Policy
 from limitwise.policy.expr import Scalar, Type
-from limitwise.policy.model import Policy
 from limitwise.policy.schemas import SEVERITY
 
 DTYPES: dict[Type, Any] = {

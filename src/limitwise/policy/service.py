@@ -7,8 +7,8 @@ from sqlalchemy.orm import Session
 from limitwise.kit.clock import Clock
 from limitwise.kit.errors import Conflict, NotFound, Refused
 from limitwise.policy import repository
+from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import Change, diff_bundles
-from limitwise.policy.model import Policy
 from limitwise.policy.models import PolicyActivation, PolicyVersion
 from limitwise.policy.schemas import PolicyVersionView
 from limitwise.policy.validate import load_text

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Literal
 
 from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
+from limitwise.policy.compiled import Policy
 from limitwise.policy.expr import Scalar, Type
-from limitwise.policy.model import Policy
 from limitwise.policy.polars_plan import REASON_SLOTS
 from limitwise.policy.schemas import SEVERITY
 

@@ -16,18 +16,7 @@ from pydantic import ValidationError
 
 from limitwise.kit.errors import LimitwiseError
 from limitwise.policy import cells as cellmod
-from limitwise.policy.expr import (
-    Const,
-    Expr,
-    ExprError,
-    Scalar,
-    Type,
-    Var,
-    VarInfo,
-    names_in,
-    parse,
-)
-from limitwise.policy.model import (
+from limitwise.policy.compiled import (
     Branch,
     Effect,
     ExpressionStep,
@@ -40,6 +29,17 @@ from limitwise.policy.model import (
     ScorecardStep,
     Step,
     TableStep,
+)
+from limitwise.policy.expr import (
+    Const,
+    Expr,
+    ExprError,
+    Scalar,
+    Type,
+    Var,
+    VarInfo,
+    names_in,
+    parse,
 )
 from limitwise.policy.schemas import (
     Action,

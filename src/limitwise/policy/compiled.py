@@ -1,4 +1,4 @@
-"""A validated, typed policy: what every evaluator compiles. Built by ``validate.load``."""
+"""A validated, typed policy (the compiled form every evaluator reads). Built by ``validate``."""
 
 from __future__ import annotations
 
