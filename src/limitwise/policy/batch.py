@@ -235,7 +235,8 @@ class BatchCompiler(Generic[T]):
                 work[var] = self.guarded(active, self.assigned(var, e, work), env[var])
             return self.emit(env, {var: work[var] for var, _ in step.assigns})
         if isinstance(step, ScorecardStep):
-            value = self.assigned(step.assign, Var(step.score, "int"), env)
+            score = Var(step.score, self.policy.features[step.score].type)
+            value = self.assigned(step.assign, score, env)
             return self.emit(env, {step.assign: self.guarded(active, value, env[step.assign])})
         if isinstance(step, MatrixStep):
             return self.emit(
