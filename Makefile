@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,train
+EXTRAS ?= dev,train,spark
 
 .PHONY: venv demo test lint format bench clean
 

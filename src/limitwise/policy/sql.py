@@ -77,7 +77,11 @@ class SqlBackend(Backend[str]):
         )
 
     def cast(self, value: str, type_: Type) -> str:
-        return f"CAST({value} AS {SQL_TYPES[type_]})"
+        return f"CAST({value} AS {self.type_name(type_)})"
+
+    def type_name(self, type_: Type) -> str:
+        """Spark spells the string type STRING (its VARCHAR needs a length)."""
+        return "STRING" if type_ == "str" and self.dialect == "spark" else SQL_TYPES[type_]
 
     def lookup(self, index: str, values: tuple[Scalar, ...], type_: Type) -> str:
         items = ", ".join(literal(v, type_) for v in values)
@@ -102,7 +106,8 @@ def compile_sql(
     plan = BatchCompiler(policy, backend).compile()
     q = backend.q
     typed = ", ".join(
-        f"CAST({q(n)} AS {SQL_TYPES[info.type]}) AS {q(n)}" for n, info in policy.features.items()
+        f"CAST({q(n)} AS {backend.type_name(info.type)}) AS {q(n)}"
+        for n, info in policy.features.items()
     )
     extra = "".join(f", {q(k)}" for k in keep if k not in policy.features)
     ctes = [f"s0 AS (SELECT {typed}{extra} FROM {table})"]
