@@ -51,3 +51,14 @@ def test_bad_input_is_refused_field_by_field(default_policy: Policy) -> None:
 def test_money_must_be_integer_fen(default_policy: Policy) -> None:
     with pytest.raises(InvalidRequest, match="current_line_fen"):
         PolicyEvaluator(default_policy).evaluate({**EXISTING, "current_line_fen": 2000000.0})
+
+
+def test_the_record_names_policy_scorecard_and_inputs(default_policy: Policy) -> None:
+    body = PolicyEvaluator(default_policy).evaluate(EXISTING).to_dict(with_trace=False)
+    assert body["policy"] == {
+        "key": "jiebei-default",
+        "version": "2026.11.1",
+        "hash": default_policy.content_hash,
+    }
+    assert body["scorecards"] == ["beh-monthly@1"]
+    assert body["inputs"] == EXISTING

@@ -220,6 +220,21 @@ class Decision:
         return self.line_fen - self.previous_line_fen
 
     @property
+    def inputs(self) -> dict[str, Any]:
+        """The features the decision saw (for the audit record)."""
+        return {name: self._final_env[name] for name in self._evaluator.policy.features}
+
+    @property
+    def scorecards(self) -> list[str]:
+        """``key@version`` of every scorecard whose score this decision used."""
+        steps = self._evaluator.policy.steps
+        return [
+            f"{step.scorecard_key}@{step.scorecard_version}"
+            for index, matched, _ in self._trace_rows
+            if matched is not None and isinstance(step := steps[index], ScorecardStep)
+        ]
+
+    @property
     def trace(self) -> list[TraceStep]:
         env = dict(self._final_env)
         undo = self._undo
@@ -256,6 +271,8 @@ class Decision:
             ],
             "notice": self.notice,
             "sub_lines": self.sub_lines,
+            "scorecards": self.scorecards,
+            "inputs": self.inputs,
         }
         if with_trace:
             body["trace"] = [
