@@ -62,3 +62,10 @@ def test_the_record_names_policy_scorecard_and_inputs(default_policy: Policy) ->
     }
     assert body["scorecards"] == ["beh-monthly@1"]
     assert body["inputs"] == EXISTING
+
+
+def test_extra_keys_cannot_preset_variables(default_policy: Policy) -> None:
+    evaluator = PolicyEvaluator(default_policy)
+    decision = evaluator.evaluate({**EXISTING, "car_line_fen": 999, "score": 900})
+    assert decision.sub_lines == {"car_owner": 0}
+    assert decision.action == "keep"  # behaviour_score 700 < 720: no increase

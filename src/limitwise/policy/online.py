@@ -318,8 +318,10 @@ class PolicyEvaluator:
 
     def evaluate(self, features: Mapping[str, Any], *, checked: bool = True) -> Decision:
         """Decide one account; ``checked`` validates the inputs against the feature schema."""
-        env: Env = dict(self.defaults)
-        env.update(self.check_input(features) if checked else features)
+        # Variables start from their declared defaults even if the caller sent a same-named
+        # extra key: only declared features are inputs.
+        env: Env = dict(self.check_input(features) if checked else features)
+        env.update(self.defaults)
         env["line_fen"] = previous = env[self.current_line]
         env["action"] = self.policy.default_action
         undo: Undo = []
