@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-EXTRAS ?= dev,train
+EXTRAS ?= dev,train,spark
 
 .PHONY: venv demo test lint format bench clean
 
@@ -34,6 +34,7 @@ bench: venv
 	$(BIN)/python benchmarks/onboarding_apply.py
 	$(BIN)/python benchmarks/servicing.py
 	$(BIN)/python benchmarks/scorecard_auc.py
+	$(BIN)/python benchmarks/policy_eval.py
 
 clean:
 	rm -rf $(VENV) limitwise.db .pytest_cache .mypy_cache .ruff_cache

@@ -16,6 +16,7 @@ from limitwise.kit.cli import AsOfOption, DbOption, as_date
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
 from limitwise.onboarding import cli as onboarding_cli
+from limitwise.policy.cli import app as policy_app
 from limitwise.scoring.cli import app as score_app
 from limitwise.servicing.cli import cob_app, scenario_app
 
@@ -32,6 +33,7 @@ app.command("apply")(onboarding_cli.apply)
 app.add_typer(cob_app, name="cob")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(score_app, name="score")
+app.add_typer(policy_app, name="policy")
 
 
 def _show_version(value: bool) -> None:

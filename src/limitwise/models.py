@@ -2,6 +2,7 @@
 
 from limitwise.ledger import models as ledger_models
 from limitwise.onboarding import models as onboarding_models
+from limitwise.policy import models as policy_models
 from limitwise.providers import models as provider_models
 from limitwise.scoring import models as scoring_models
 from limitwise.servicing import models as servicing_models
@@ -9,6 +10,7 @@ from limitwise.servicing import models as servicing_models
 __all__ = [
     "ledger_models",
     "onboarding_models",
+    "policy_models",
     "provider_models",
     "scoring_models",
     "servicing_models",

@@ -1,0 +1,413 @@
+"""Whole-book evaluation: the same node semantics as :mod:`.online`, compiled to columns.
+
+The node logic is written once over a small :class:`Backend` interface and emitted either
+as polars expressions (:mod:`.polars_plan`) or as SQL (:mod:`.sql`, DuckDB and Spark).
+Every node becomes at most two stages of column definitions: first the matched rule or
+row per account (``_lw_hit_*`` / ``_lw_m_*``), then the variables its effects change. The
+action is carried as its severity code and the reasons as a bit set (bit i = the i-th code
+of the catalogue); both are turned into text in the final projection.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from limitwise.policy.cells import cell_condition
+from limitwise.policy.compiled import (
+    Effect,
+    ExpressionStep,
+    LineChange,
+    MatrixStep,
+    Policy,
+    RulesetStep,
+    ScorecardStep,
+    Step,
+    TableStep,
+)
+from limitwise.policy.expr import (
+    Bin,
+    BoolOp,
+    Call,
+    Cmp,
+    Const,
+    Expr,
+    IfElse,
+    In,
+    Neg,
+    Not,
+    Scalar,
+    Type,
+    Var,
+)
+from limitwise.policy.schemas import SEVERITY
+
+T = TypeVar("T")
+ACTION, MASK, NOTICE, STOP, LINE = "_lw_action", "_lw_mask", "_lw_notice", "_lw_stop", "line_fen"
+
+
+class Backend(ABC, Generic[T]):
+    """The column operations the node logic needs; one implementation per engine."""
+
+    @abstractmethod
+    def const(self, value: Scalar, type_: Type) -> T: ...
+    @abstractmethod
+    def col(self, name: str) -> T: ...
+    @abstractmethod
+    def unary(self, op: str, arg: T) -> T: ...
+    @abstractmethod
+    def binary(self, op: str, left: T, right: T) -> T:
+        """``+ - * /`` (true division), ``== != < <= > >=``, ``and or``, ``|`` (bitwise)."""
+
+    @abstractmethod
+    def is_in(self, arg: T, values: tuple[Scalar, ...], as_float: bool) -> T: ...
+    @abstractmethod
+    def case(self, branches: list[tuple[T, T]], otherwise: T) -> T: ...
+    @abstractmethod
+    def extreme(self, func: str, args: list[T]) -> T:
+        """``min`` / ``max`` across columns (LEAST / GREATEST)."""
+
+    @abstractmethod
+    def round_step(self, value: T, step: int) -> T:
+        """``floor(value / step + 0.5) * step`` as a 64-bit integer."""
+
+    @abstractmethod
+    def cast(self, value: T, type_: Type) -> T:
+        """To ``float`` (double) or ``int`` (bool -> 0/1, 64-bit)."""
+
+    @abstractmethod
+    def lookup(self, index: T, values: tuple[Scalar, ...], type_: Type) -> T:
+        """``values[index]`` for a 0-based integer column."""
+
+    def column_name(self, var: str, version: int) -> str:
+        """The column holding ``var`` after its ``version``-th change (SQL needs fresh names;
+        polars overwrites in place, which frees the old column)."""
+        return f"{var}__{version}"
+
+
+@dataclass
+class Stage(Generic[T]):
+    columns: list[tuple[str, str, T]] = field(default_factory=list)
+    """(variable, column name, expression) defined together over the previous stage."""
+
+
+@dataclass
+class Plan(Generic[T]):
+    stages: list[Stage[T]]
+    env: dict[str, T]
+    """Final column reference of every variable (and of the internal ``_lw_*`` state)."""
+
+
+class BatchCompiler(Generic[T]):
+    """Compile a policy's steps into stages of column definitions for one backend."""
+
+    def __init__(self, policy: Policy, backend: Backend[T]) -> None:
+        self.policy, self.b = policy, backend
+        self.versions: dict[str, int] = {}
+        self.stages: list[Stage[T]] = []
+        self.may_stop = False
+
+    def compile(self) -> Plan[T]:
+        b, p = self.b, self.policy
+        env: dict[str, T] = {name: b.col(name) for name in p.features}
+        for name, (type_, value) in p.variables.items():
+            env[name] = b.const(value, type_)
+        env[LINE] = b.col(p.current_line)
+        env[ACTION] = b.const(SEVERITY[p.default_action], "int")
+        env[MASK] = b.const(0, "int")
+        env[NOTICE] = b.const(-1, "int")
+        env[STOP] = b.const(False, "bool")
+        for step in p.steps:
+            env = self.step(step, env)
+        return Plan(self.stages, env)
+
+    # -- expressions --------------------------------------------------------------------
+
+    def expr(self, e: Expr, env: dict[str, T]) -> T:
+        b = self.b
+        if isinstance(e, Const):
+            return b.const(e.value, e.type)
+        if isinstance(e, Var):
+            if e.name == "action":
+                codes = [
+                    (b.binary("==", env[ACTION], b.const(code, "int")), b.const(a, "str"))
+                    for a, code in SEVERITY.items()
+                ]
+                return b.case(codes, b.const(self.policy.default_action, "str"))
+            return env[e.name]
+        if isinstance(e, Neg):
+            return b.unary("-", self.expr(e.arg, env))
+        if isinstance(e, Not):
+            return b.unary("not", self.expr(e.arg, env))
+        if isinstance(e, Bin):
+            return b.binary(e.op, self.expr(e.left, env), self.expr(e.right, env))
+        if isinstance(e, Cmp):
+            return self.compare(e, env)
+        if isinstance(e, BoolOp):
+            parts = [self.expr(a, env) for a in e.args]
+            out = parts[0]
+            for part in parts[1:]:
+                out = b.binary(e.op, out, part)
+            return out
+        if isinstance(e, In):
+            if isinstance(e.arg, Var) and e.arg.name == "action":
+                severities = tuple(SEVERITY[str(v)] for v in e.values)
+                found = b.is_in(env[ACTION], severities, False)
+            else:
+                as_float = e.arg.type == "float" or any(isinstance(v, float) for v in e.values)
+                found = b.is_in(self.expr(e.arg, env), e.values, as_float)
+            return b.unary("not", found) if e.negate else found
+        if isinstance(e, IfElse):
+            then = self.expr(e.then, env)
+            otherwise = self.expr(e.otherwise, env)
+            if e.type == "float":
+                then, otherwise = b.cast(then, "float"), b.cast(otherwise, "float")
+            return b.case([(self.expr(e.cond, env), then)], otherwise)
+        return self.call(e, env)
+
+    def compare(self, e: Cmp, env: dict[str, T]) -> T:
+        b = self.b
+        for var, const in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(var, Var) and var.name == "action" and isinstance(const, Const):
+                code = b.const(SEVERITY[str(const.value)], "int")
+                return b.binary(e.op, env[ACTION], code)
+        return b.binary(e.op, self.expr(e.left, env), self.expr(e.right, env))
+
+    def call(self, e: Call, env: dict[str, T]) -> T:
+        b = self.b
+        args = [self.expr(a, env) for a in e.args]
+        if e.type == "float":
+            args = [
+                b.cast(a, "float") if src.type == "int" else a
+                for a, src in zip(args, e.args, strict=True)
+            ]
+        if e.func == "round":
+            step = e.args[1]
+            return b.round_step(args[0], int(step.value) if isinstance(step, Const) else 1)
+        if e.func == "abs":
+            return b.unary("abs", args[0])
+        if e.func == "between":
+            x, lo, hi = args
+            return b.binary("and", b.binary(">=", x, lo), b.binary("<=", x, hi))
+        if e.func == "clamp":
+            x, lo, hi = args
+            return b.extreme("min", [b.extreme("max", [x, lo]), hi])
+        return b.extreme(e.func, args)
+
+    # -- steps --------------------------------------------------------------------------
+
+    def active(self, step: Step, env: dict[str, T]) -> T | None:
+        """When the step runs: not stopped and its guard holds (None = always)."""
+        conditions: list[T] = []
+        if self.may_stop:
+            conditions.append(self.b.unary("not", env[STOP]))
+        if step.guard is not None:
+            conditions.append(self.expr(step.guard, env))
+        if not conditions:
+            return None
+        out = conditions[0]
+        for c in conditions[1:]:
+            out = self.b.binary("and", out, c)
+        return out
+
+    def emit(self, env: dict[str, T], changed: dict[str, T]) -> dict[str, T]:
+        """Materialise the changed variables as one stage; return the updated environment."""
+        stage: Stage[T] = Stage()
+        out = dict(env)
+        for var, value in changed.items():
+            version = self.versions[var] = self.versions.get(var, 0) + 1
+            name = self.b.column_name(var, version)
+            stage.columns.append((var, name, value))
+            out[var] = self.b.col(name)
+        if stage.columns:
+            self.stages.append(stage)
+        return out
+
+    def guarded(self, active: T | None, new: T, old: T) -> T:
+        return new if active is None else self.b.case([(active, new)], old)
+
+    def step(self, step: Step, env: dict[str, T]) -> dict[str, T]:
+        active = self.active(step, env)
+        if isinstance(step, ExpressionStep):
+            work = dict(env)
+            for var, e in step.assigns:
+                work[var] = self.guarded(active, self.assigned(var, e, work), env[var])
+            return self.emit(env, {var: work[var] for var, _ in step.assigns})
+        if isinstance(step, ScorecardStep):
+            score = Var(step.score, self.policy.features[step.score].type)
+            value = self.assigned(step.assign, score, env)
+            return self.emit(env, {step.assign: self.guarded(active, value, env[step.assign])})
+        if isinstance(step, MatrixStep):
+            return self.emit(
+                env, {step.assign: self.guarded(active, self.matrix(step, env), env[step.assign])}
+            )
+        if isinstance(step, RulesetStep):
+            conditions = [(br.condition, br.effect) for br in step.branches]
+        else:
+            conditions = [(_row_condition(step, i), row.effect) for i, row in enumerate(step.rows)]
+        hit = "collect" if step.hit == "collect" else "first"
+        env = self.hits(step.id, hit, conditions, env, active)
+        self.may_stop = self.may_stop or any(effect.stop for _, effect in conditions)
+        return env
+
+    def assigned(self, var: str, e: Expr, env: dict[str, T]) -> T:
+        value = self.expr(e, env)
+        if self.policy.variables[var][0] == "float" and e.type == "int":
+            return self.b.cast(value, "float")
+        return value
+
+    def matrix(self, step: MatrixStep, env: dict[str, T]) -> T:
+        b = self.b
+        row = self.band(step.row_input, step.row_breaks, env)
+        column = self.band(step.column_input, step.column_breaks, env)
+        width = b.const(len(step.column_breaks) + 1, "int")
+        index = b.binary("+", b.binary("*", row, width), column)
+        return b.lookup(index, step.values, self.policy.variables[step.assign][0])
+
+    def band(self, e: Expr, breaks: tuple[int | float, ...], env: dict[str, T]) -> T:
+        """How many breakpoints are <= x (the same count ``bisect_right`` gives)."""
+        b = self.b
+        x = self.expr(e, env)
+        counts = [
+            b.cast(
+                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")), "int"
+            )
+            for br in breaks
+        ]
+        out = counts[0]
+        for c in counts[1:]:
+            out = b.binary("+", out, c)
+        return out
+
+    def hits(
+        self,
+        node_id: str,
+        hit: str,
+        conditions: list[tuple[Expr, Effect]],
+        env: dict[str, T],
+        active: T | None,
+    ) -> dict[str, T]:
+        b = self.b
+        if active is not None:  # computed once, not once per rule
+            env = self.emit(env, {f"_lw_active_{node_id}": active})
+            active = env[f"_lw_active_{node_id}"]
+        tests = [self.expr(c, env) for c, _ in conditions]
+        if active is not None:
+            tests = [b.binary("and", active, t) for t in tests]
+        if hit == "first":
+            branches = [(t, b.const(k + 1, "int")) for k, t in enumerate(tests)]
+            hit_env = self.emit(env, {f"_lw_hit_{node_id}": b.case(branches, b.const(0, "int"))})
+            return self.first_effects(
+                hit_env, hit_env[f"_lw_hit_{node_id}"], [e for _, e in conditions]
+            )
+        flags = self.emit(env, {f"_lw_m_{node_id}_{k}": t for k, t in enumerate(tests)})
+        matched = [flags[f"_lw_m_{node_id}_{k}"] for k in range(len(tests))]
+        return self.collect_effects(flags, matched, [e for _, e in conditions])
+
+    def effect_values(
+        self, effect: Effect, env: dict[str, T], *, with_state: bool = True
+    ) -> dict[str, T]:
+        """The variables one effect changes, computed from ``env`` (sets, then line, then
+        reasons, notice and stop unless ``with_state`` is off)."""
+        b = self.b
+        work = dict(env)
+        changed: dict[str, T] = {}
+        for var, e in effect.sets:
+            work[var] = changed[var] = self.assigned(var, e, work)
+        if effect.line is not None:
+            work[LINE] = changed[LINE] = self.line(effect.line, work)
+        if not with_state:
+            return changed
+        if effect.reason_mask:
+            changed[MASK] = b.binary("|", env[MASK], b.const(effect.reason_mask, "int"))
+        if effect.notice is not None:
+            changed[NOTICE] = b.const(self.policy.notices.index(effect.notice), "int")
+        if effect.stop:
+            changed[STOP] = b.const(True, "bool")
+        return changed
+
+    def first_effects(self, env: dict[str, T], hit: T, effects: list[Effect]) -> dict[str, T]:
+        """Apply the matched branch's effect. Action, notice, reasons and stop are constants
+        per branch, so they are looked up by the hit number instead of a CASE chain."""
+        b = self.b
+        matched = [b.binary("==", hit, b.const(k + 1, "int")) for k in range(len(effects))]
+        per_branch = [self.effect_values(e, env, with_state=False) for e in effects]
+        variables = list(dict.fromkeys(v for values in per_branch for v in values))
+        changed = {
+            var: b.case(
+                [
+                    (m, values[var])
+                    for m, values in zip(matched, per_branch, strict=True)
+                    if var in values
+                ],
+                env[var],
+            )
+            for var in variables
+        }
+        masks = [e.reason_mask for e in effects]
+        if any(masks):
+            changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "int"))
+        if any(e.stop for e in effects):
+            stops = (False, *(e.stop for e in effects))
+            changed[STOP] = b.binary("or", env[STOP], b.lookup(hit, stops, "bool"))
+        actions = [SEVERITY[e.action] if e.action is not None else -1 for e in effects]
+        notices = [
+            self.policy.notices.index(e.notice) if e.notice is not None else -1 for e in effects
+        ]
+        for var, codes in ((ACTION, actions), (NOTICE, notices)):
+            if any(code >= 0 for code in codes):
+                code = b.lookup(hit, (-1, *codes), "int")
+                changed[var] = b.case([(b.binary(">=", code, b.const(0, "int")), code)], env[var])
+        return self.emit(env, changed)
+
+    def collect_effects(
+        self, env: dict[str, T], matched: list[T], effects: list[Effect]
+    ) -> dict[str, T]:
+        """Matched rows apply in order, one stage each (so expressions stay linear in size);
+        then the most severe matched action wins."""
+        b = self.b
+        before = env[ACTION]
+        for m, effect in zip(matched, effects, strict=True):
+            values = self.effect_values(effect, env)
+            env = self.emit(
+                env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+            )
+        ranked = [
+            b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
+            for m, e in zip(matched, effects, strict=True)
+            if e.action is not None
+        ]
+        if not ranked:
+            return env
+        worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
+        found = b.binary(">=", worst, b.const(0, "int"))
+        return self.emit(env, {ACTION: b.case([(found, worst)], before)})
+
+    def line(self, change: LineChange, env: dict[str, T]) -> T:
+        b, p = self.b, self.policy
+        value, line = self.expr(change.expr, env), env[LINE]
+        if change.kind == "to":
+            target = value
+        elif change.kind == "by_fen":
+            target = b.binary("+", line, value)
+        else:
+            scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
+            target = b.binary("/", scaled, b.const(100, "int"))
+        rounded = b.round_step(target, p.line_step_fen)
+        return b.extreme(
+            "max",
+            [
+                b.const(p.line_min_fen, "int"),
+                b.extreme("min", [b.const(p.line_max_fen, "int"), rounded]),
+            ],
+        )
+
+
+def _row_condition(step: TableStep, index: int) -> Expr:
+    row = step.rows[index]
+    parts = [cell_condition(cell, arg) for cell, arg in zip(row.cells, step.inputs, strict=True)]
+    parts = [p for p in parts if p != Const(True, "bool")]
+    if not parts:
+        return Const(True, "bool")
+    return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
