@@ -10,7 +10,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+
+from tests.net import free_port
 
 LOCAL_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -59,12 +60,6 @@ def _binary(name: str) -> str | None:
     return candidates[0] if candidates else shutil.which(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start_throwaway() -> PgServer | None:
     initdb, pg_ctl = _binary("initdb"), _binary("pg_ctl")
     if not initdb or not pg_ctl:
@@ -76,7 +71,7 @@ def _start_throwaway() -> PgServer | None:
         run_as = ["runuser", "-u", "postgres", "--"]
         shutil.chown(root, "postgres")
         os.chmod(root, 0o755)
-    port = _free_port()
+    port = free_port()
     init = subprocess.run(
         [*run_as, initdb, "-D", str(data_dir), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
         capture_output=True,

@@ -2,10 +2,13 @@
 
 import subprocess
 import sys
+import time
 
+import httpx
 from sqlalchemy import text
 
 from limitwise import __version__
+from tests.net import free_port
 
 
 def limitwise(*args: str) -> subprocess.CompletedProcess[str]:
@@ -57,14 +60,7 @@ def test_unreachable_database_is_one_clear_line(tmp_path):
 
 
 def test_serve_answers_on_localhost(db_url, tmp_path):
-    import socket
-    import time
-
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     assert limitwise("db", "upgrade", "--db", db_url).returncode == 0
     server = subprocess.Popen(
         [

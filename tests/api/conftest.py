@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -15,19 +14,14 @@ from rich.console import Console
 
 from limitwise.api.app import create_app
 from limitwise.demo import DEMO_DATE, run_demo
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.net import free_port
 
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[httpx.Client]:
     assert run_demo(db_url, accounts=3, console=Console(file=io.StringIO())) == 0
     app = create_app(db_url, business_date=DEMO_DATE)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
