@@ -52,6 +52,15 @@ def _book_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if "DEMO-" in line]
 
 
+def test_a_database_behind_the_schema_says_to_upgrade(db_url, engine):
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE journal_legs"))
+    result = limitwise("ledger", "check", "--db", db_url)
+    assert result.returncode == 2
+    assert "limitwise db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_unreachable_database_is_one_clear_line(tmp_path):
     result = limitwise("ledger", "check", "--db", f"sqlite:///{tmp_path}/missing/dir/x.db")
     assert result.returncode == 2

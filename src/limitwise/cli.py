@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from limitwise import __version__
 from limitwise.kit import migrate
@@ -120,6 +120,14 @@ def main() -> None:
     except LimitwiseError as exc:
         err.print(f"[red]error[/red]: {exc}")
         sys.exit(2)
-    except OperationalError as exc:
+    except (OperationalError, ProgrammingError) as exc:
         err.print(f"[red]error[/red]: cannot use the database: {exc.orig}")
+        if _schema_is_behind(exc):
+            err.print("the schema is older than this limitwise: run `limitwise db upgrade`")
         sys.exit(2)
+
+
+def _schema_is_behind(exc: DBAPIError) -> bool:
+    """A missing table (SQLite) or undefined table (PostgreSQL) means migrations are due."""
+    text = str(exc.orig).lower()
+    return "no such table" in text or ("relation" in text and "does not exist" in text)
