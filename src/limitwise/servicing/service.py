@@ -8,6 +8,7 @@ own accounts in id order.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from decimal import Decimal
 from typing import Any
@@ -68,7 +69,7 @@ def define_product(session: Session, clock: Clock, *, spec: ProductSpec) -> Prod
         repository.add(
             session, Product(code=spec.name, definition_json=definition, created_at=clock.now())
         )
-    elif ProductSpec.model_validate_json(existing.definition_json) != spec:
+    elif parse_product(existing.definition_json) != spec:
         raise Conflict(
             f"product {spec.name!r} already exists with a different definition",
             code="product_exists",
@@ -81,7 +82,7 @@ def product_named(session: Session, code: str) -> ProductSpec:
     product = repository.find_product(session, code)
     if product is None:
         raise NotFound(f"no product {code!r}", field="product")
-    return ProductSpec.model_validate_json(product.definition_json)
+    return parse_product(product.definition_json)
 
 
 def open_account(
@@ -91,7 +92,7 @@ def open_account(
     product_row = repository.find_product(session, product_code)
     if product_row is None:
         raise NotFound(f"no product {product_code!r}", field="product")
-    product = ProductSpec.model_validate_json(product_row.definition_json)
+    product = parse_product(product_row.definition_json)
     _check_line_in_product(product, line_fen)
     existing = repository.find_account(session, ref)
     if existing is not None:
@@ -517,10 +518,14 @@ def _lock(session: Session, ref: str) -> CreditAccount:
     return account
 
 
+@functools.lru_cache(maxsize=256)
+def parse_product(definition_json: str) -> ProductSpec:
+    """A stored product definition, parsed once: COB reads it for every account."""
+    return ProductSpec.model_validate_json(definition_json)
+
+
 def _product_of(session: Session, account: CreditAccount) -> ProductSpec:
-    return ProductSpec.model_validate_json(
-        repository.get_product(session, account.product_id).definition_json
-    )
+    return parse_product(repository.get_product(session, account.product_id).definition_json)
 
 
 def _next_seq(account: CreditAccount) -> int:
