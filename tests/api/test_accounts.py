@@ -77,3 +77,9 @@ def test_repayment_over_http(api):
     assert sum(before[k] for k in owed) - sum(after[k] for k in owed) == 100_00 - (
         after["credit_balance_fen"] - before["credit_balance_fen"]
     )
+
+
+def test_openapi_schema_is_local_and_cdn_pages_are_off(api):
+    schema = api.get("/openapi.json").json()
+    assert "/accounts/{ref}/draws" in schema["paths"]
+    assert api.get("/docs").status_code == 404

@@ -64,7 +64,8 @@ def create_app(database_url: str | None = None, *, business_date: dt.date | None
     from limitwise.ledger.endpoints import router as ledger_router
     from limitwise.servicing.endpoints import router as servicing_router
 
-    app = FastAPI(title="limitwise", version=__version__)
+    # /docs and /redoc load their scripts from a CDN; the schema itself is served locally.
+    app = FastAPI(title="limitwise", version=__version__, docs_url=None, redoc_url=None)
     app.state.runtime = Runtime(
         engine=make_engine(database_url),
         business_date=business_date or Clock.system().today(),
