@@ -364,25 +364,54 @@ class BatchCompiler(Generic[T]):
     def collect_effects(
         self, env: dict[str, T], matched: list[T], effects: list[Effect]
     ) -> dict[str, T]:
-        """Matched rows apply in order, one stage each (so expressions stay linear in size);
-        then the most severe matched action wins."""
+        """Matched rows apply in order. Only rows that set variables or move the line need a
+        stage each (a later row may read what an earlier one wrote; one stage per row keeps
+        expressions linear in size). Reasons, notice, stop and action read nothing a row
+        writes, so they are settled together in one last stage: reasons OR-ed, the last
+        matched notice, stop if any row stops, and the most severe matched action."""
         b = self.b
         before = env[ACTION]
         for m, effect in zip(matched, effects, strict=True):
-            values = self.effect_values(effect, env)
-            env = self.emit(
-                env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
-            )
+            values = self.effect_values(effect, env, with_state=False)
+            if values:
+                env = self.emit(
+                    env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+                )
+        rows = list(zip(matched, effects, strict=True))
+        changed: dict[str, T] = {}
+        mask = env[MASK]
+        for m, effect in rows:
+            if effect.reason_mask:
+                bits = b.binary("*", b.cast(m, "int"), b.const(effect.reason_mask, "int"))
+                mask = b.binary("|", mask, bits)
+        if any(e.reason_mask for _, e in rows):
+            changed[MASK] = mask
+        notices = [
+            (m, b.const(self.policy.notices.index(e.notice), "int"))
+            for m, e in reversed(rows)
+            if e.notice is not None
+        ]
+        if notices:
+            changed[NOTICE] = b.case(notices, env[NOTICE])
+        stops = [m for m, e in rows if e.stop]
+        if stops:
+            changed[STOP] = b.binary("or", env[STOP], self.any_of(stops))
         ranked = [
             b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
-            for m, e in zip(matched, effects, strict=True)
+            for m, e in rows
             if e.action is not None
         ]
-        if not ranked:
-            return env
-        worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
-        found = b.binary(">=", worst, b.const(0, "int"))
-        return self.emit(env, {ACTION: b.case([(found, worst)], before)})
+        if ranked:
+            worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
+            found = b.binary(">=", worst, b.const(0, "int"))
+            changed[ACTION] = b.case([(found, worst)], before)
+        return self.emit(env, changed)
+
+    def any_of(self, conditions: list[T]) -> T:
+        out = conditions[0]
+        for c in conditions[1:]:
+            out = self.b.binary("or", out, c)
+        return out
 
     def line(self, change: LineChange, env: dict[str, T]) -> T:
         b, p = self.b, self.policy
