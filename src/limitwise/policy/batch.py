@@ -306,45 +306,45 @@ class BatchCompiler(Generic[T]):
         return self.collect_effects(flags, matched, [e for _, e in conditions])
 
     def effect_values(
-        self, effect: Effect, env: dict[str, T], *, with_state: bool = True
+        self, effect: Effect, env: dict[str, T], *, settle: bool = True
     ) -> dict[str, T]:
-        """The variables one effect changes, computed from ``env`` (sets, then line, then
-        reasons, notice and stop unless ``with_state`` is off)."""
-        b = self.b
+        """The variables one effect sets, computed from ``env`` (sets, then the line). With
+        ``settle`` off the line is its unrounded target as a double (see ``settle_line``)."""
         work = dict(env)
         changed: dict[str, T] = {}
         for var, e in effect.sets:
             work[var] = changed[var] = self.assigned(var, e, work)
         if effect.line is not None:
-            work[LINE] = changed[LINE] = self.line(effect.line, work)
-        if not with_state:
-            return changed
-        if effect.reason_mask:
-            changed[MASK] = b.binary("|", env[MASK], b.const(effect.reason_mask, "int"))
-        if effect.notice is not None:
-            changed[NOTICE] = b.const(self.policy.notices.index(effect.notice), "int")
-        if effect.stop:
-            changed[STOP] = b.const(True, "bool")
+            target = self.line_target(effect.line, work)
+            changed[LINE] = self.settle_line(target) if settle else self.b.cast(target, "float")
         return changed
 
     def first_effects(self, env: dict[str, T], hit: T, effects: list[Effect]) -> dict[str, T]:
         """Apply the matched branch's effect. Action, notice, reasons and stop are constants
-        per branch, so they are looked up by the hit number instead of a CASE chain."""
+        per branch, so they are looked up by the hit number instead of a CASE chain; the
+        line targets are chosen first and rounded and clamped once."""
         b = self.b
         matched = [b.binary("==", hit, b.const(k + 1, "int")) for k in range(len(effects))]
-        per_branch = [self.effect_values(e, env, with_state=False) for e in effects]
+        per_branch = [self.effect_values(e, env, settle=False) for e in effects]
         variables = list(dict.fromkeys(v for values in per_branch for v in values))
-        changed = {
-            var: b.case(
-                [
-                    (m, values[var])
-                    for m, values in zip(matched, per_branch, strict=True)
-                    if var in values
-                ],
-                env[var],
-            )
-            for var in variables
-        }
+        changed: dict[str, T] = {}
+        for var in variables:
+            branches = [
+                (m, values[var])
+                for m, values in zip(matched, per_branch, strict=True)
+                if var in values
+            ]
+            if var != LINE:
+                changed[var] = b.case(branches, env[var])
+            elif len(branches) == 1:
+                ((m, target),) = branches
+                changed[var] = b.case([(m, self.settle_line(target))], env[var])
+            else:
+                hits = tuple(k + 1 for k, values in enumerate(per_branch) if var in values)
+                target = b.case(branches, b.const(0.0, "float"))
+                changed[var] = b.case(
+                    [(b.is_in(hit, hits, False), self.settle_line(target))], env[var]
+                )
         masks = [e.reason_mask for e in effects]
         if any(masks):
             changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "int"))
@@ -372,7 +372,7 @@ class BatchCompiler(Generic[T]):
         b = self.b
         before = env[ACTION]
         for m, effect in zip(matched, effects, strict=True):
-            values = self.effect_values(effect, env, with_state=False)
+            values = self.effect_values(effect, env)
             if values:
                 env = self.emit(
                     env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
@@ -413,16 +413,21 @@ class BatchCompiler(Generic[T]):
             out = self.b.binary("or", out, c)
         return out
 
-    def line(self, change: LineChange, env: dict[str, T]) -> T:
-        b, p = self.b, self.policy
+    def line_target(self, change: LineChange, env: dict[str, T]) -> T:
+        """The new line before rounding and clamping (an int or a double)."""
+        b = self.b
         value, line = self.expr(change.expr, env), env[LINE]
         if change.kind == "to":
-            target = value
-        elif change.kind == "by_fen":
-            target = b.binary("+", line, value)
-        else:
-            scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
-            target = b.binary("/", scaled, b.const(100, "int"))
+            return value
+        if change.kind == "by_fen":
+            return b.binary("+", line, value)
+        scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
+        return b.binary("/", scaled, b.const(100, "int"))
+
+    def settle_line(self, target: T) -> T:
+        """Round to the line step and clamp to the product range. Rounding divides in
+        doubles, so an integer target may be cast to double first without any change."""
+        b, p = self.b, self.policy
         rounded = b.round_step(target, p.line_step_fen)
         return b.extreme(
             "max",
