@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pytest
@@ -69,3 +70,28 @@ def test_extra_keys_cannot_preset_variables(default_policy: Policy) -> None:
     decision = evaluator.evaluate({**EXISTING, "car_line_fen": 999, "score": 900})
     assert decision.sub_lines == {"car_owner": 0}
     assert decision.action == "keep"  # behaviour_score 700 < 720: no increase
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "rule"),
+    [
+        ("utilisation_now", math.inf, "type"),
+        ("utilisation_now", math.nan, "type"),
+        ("dpd_now", 2**53, "type"),
+        ("dpd_now", True, "type"),
+        ("risk_appetite", 1.6, "max"),
+        ("product", "gold", "enum"),
+    ],
+)
+def test_each_out_of_schema_value_is_refused(
+    default_policy: Policy, name: str, value: Any, rule: str
+) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        PolicyEvaluator(default_policy).evaluate({**EXISTING, name: value})
+    assert [(p.field, p.rule) for p in info.value.problems] == [(name, rule)]
+
+
+def test_an_integer_for_a_float_feature_is_taken_as_a_float(default_policy: Policy) -> None:
+    decision = PolicyEvaluator(default_policy).evaluate({**EXISTING, "risk_appetite": 1})
+    assert type(decision.inputs["risk_appetite"]) is float
+    assert decision.inputs["risk_appetite"] == 1.0

@@ -306,45 +306,45 @@ class BatchCompiler(Generic[T]):
         return self.collect_effects(flags, matched, [e for _, e in conditions])
 
     def effect_values(
-        self, effect: Effect, env: dict[str, T], *, with_state: bool = True
+        self, effect: Effect, env: dict[str, T], *, settle: bool = True
     ) -> dict[str, T]:
-        """The variables one effect changes, computed from ``env`` (sets, then line, then
-        reasons, notice and stop unless ``with_state`` is off)."""
-        b = self.b
+        """The variables one effect sets, computed from ``env`` (sets, then the line). With
+        ``settle`` off the line is its unrounded target as a double (see ``settle_line``)."""
         work = dict(env)
         changed: dict[str, T] = {}
         for var, e in effect.sets:
             work[var] = changed[var] = self.assigned(var, e, work)
         if effect.line is not None:
-            work[LINE] = changed[LINE] = self.line(effect.line, work)
-        if not with_state:
-            return changed
-        if effect.reason_mask:
-            changed[MASK] = b.binary("|", env[MASK], b.const(effect.reason_mask, "int"))
-        if effect.notice is not None:
-            changed[NOTICE] = b.const(self.policy.notices.index(effect.notice), "int")
-        if effect.stop:
-            changed[STOP] = b.const(True, "bool")
+            target = self.line_target(effect.line, work)
+            changed[LINE] = self.settle_line(target) if settle else self.b.cast(target, "float")
         return changed
 
     def first_effects(self, env: dict[str, T], hit: T, effects: list[Effect]) -> dict[str, T]:
         """Apply the matched branch's effect. Action, notice, reasons and stop are constants
-        per branch, so they are looked up by the hit number instead of a CASE chain."""
+        per branch, so they are looked up by the hit number instead of a CASE chain; the
+        line targets are chosen first and rounded and clamped once."""
         b = self.b
         matched = [b.binary("==", hit, b.const(k + 1, "int")) for k in range(len(effects))]
-        per_branch = [self.effect_values(e, env, with_state=False) for e in effects]
+        per_branch = [self.effect_values(e, env, settle=False) for e in effects]
         variables = list(dict.fromkeys(v for values in per_branch for v in values))
-        changed = {
-            var: b.case(
-                [
-                    (m, values[var])
-                    for m, values in zip(matched, per_branch, strict=True)
-                    if var in values
-                ],
-                env[var],
-            )
-            for var in variables
-        }
+        changed: dict[str, T] = {}
+        for var in variables:
+            branches = [
+                (m, values[var])
+                for m, values in zip(matched, per_branch, strict=True)
+                if var in values
+            ]
+            if var != LINE:
+                changed[var] = b.case(branches, env[var])
+            elif len(branches) == 1:
+                ((m, target),) = branches
+                changed[var] = b.case([(m, self.settle_line(target))], env[var])
+            else:
+                hits = tuple(k + 1 for k, values in enumerate(per_branch) if var in values)
+                target = b.case(branches, b.const(0.0, "float"))
+                changed[var] = b.case(
+                    [(b.is_in(hit, hits, False), self.settle_line(target))], env[var]
+                )
         masks = [e.reason_mask for e in effects]
         if any(masks):
             changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "int"))
@@ -364,36 +364,70 @@ class BatchCompiler(Generic[T]):
     def collect_effects(
         self, env: dict[str, T], matched: list[T], effects: list[Effect]
     ) -> dict[str, T]:
-        """Matched rows apply in order, one stage each (so expressions stay linear in size);
-        then the most severe matched action wins."""
+        """Matched rows apply in order. Only rows that set variables or move the line need a
+        stage each (a later row may read what an earlier one wrote; one stage per row keeps
+        expressions linear in size). Reasons, notice, stop and action read nothing a row
+        writes, so they are settled together in one last stage: reasons OR-ed, the last
+        matched notice, stop if any row stops, and the most severe matched action."""
         b = self.b
         before = env[ACTION]
         for m, effect in zip(matched, effects, strict=True):
             values = self.effect_values(effect, env)
-            env = self.emit(
-                env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
-            )
+            if values:
+                env = self.emit(
+                    env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+                )
+        rows = list(zip(matched, effects, strict=True))
+        changed: dict[str, T] = {}
+        mask = env[MASK]
+        for m, effect in rows:
+            if effect.reason_mask:
+                bits = b.binary("*", b.cast(m, "int"), b.const(effect.reason_mask, "int"))
+                mask = b.binary("|", mask, bits)
+        if any(e.reason_mask for _, e in rows):
+            changed[MASK] = mask
+        notices = [
+            (m, b.const(self.policy.notices.index(e.notice), "int"))
+            for m, e in reversed(rows)
+            if e.notice is not None
+        ]
+        if notices:
+            changed[NOTICE] = b.case(notices, env[NOTICE])
+        stops = [m for m, e in rows if e.stop]
+        if stops:
+            changed[STOP] = b.binary("or", env[STOP], self.any_of(stops))
         ranked = [
             b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
-            for m, e in zip(matched, effects, strict=True)
+            for m, e in rows
             if e.action is not None
         ]
-        if not ranked:
-            return env
-        worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
-        found = b.binary(">=", worst, b.const(0, "int"))
-        return self.emit(env, {ACTION: b.case([(found, worst)], before)})
+        if ranked:
+            worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
+            found = b.binary(">=", worst, b.const(0, "int"))
+            changed[ACTION] = b.case([(found, worst)], before)
+        return self.emit(env, changed)
 
-    def line(self, change: LineChange, env: dict[str, T]) -> T:
-        b, p = self.b, self.policy
+    def any_of(self, conditions: list[T]) -> T:
+        out = conditions[0]
+        for c in conditions[1:]:
+            out = self.b.binary("or", out, c)
+        return out
+
+    def line_target(self, change: LineChange, env: dict[str, T]) -> T:
+        """The new line before rounding and clamping (an int or a double)."""
+        b = self.b
         value, line = self.expr(change.expr, env), env[LINE]
         if change.kind == "to":
-            target = value
-        elif change.kind == "by_fen":
-            target = b.binary("+", line, value)
-        else:
-            scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
-            target = b.binary("/", scaled, b.const(100, "int"))
+            return value
+        if change.kind == "by_fen":
+            return b.binary("+", line, value)
+        scaled = b.binary("*", line, b.binary("+", b.const(100, "int"), value))
+        return b.binary("/", scaled, b.const(100, "int"))
+
+    def settle_line(self, target: T) -> T:
+        """Round to the line step and clamp to the product range. Rounding divides in
+        doubles, so an integer target may be cast to double first without any change."""
+        b, p = self.b, self.policy
         rounded = b.round_step(target, p.line_step_fen)
         return b.extreme(
             "max",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import operator
+import sys
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,9 @@ Fn = Callable[[Env], Any]
 State = list[Any]
 # (step index, matched rule/row ids or None when skipped, undo-log length before the step)
 TraceRow = tuple[int, tuple[str, ...] | None, int]
+# The trace as recorded: matched ids (or None) and undo-log length, in turn, for every step
+# that was reached (the step index is the position halved; nothing is allocated per step).
+TraceLog = list[Any]
 Undo = list[tuple[str, Any]]
 Runner = Callable[[Env, State], "tuple[str, ...] | None"]
 
@@ -210,7 +214,7 @@ class Decision:
     reasons: list[str]
     notice: str | None
     sub_lines: dict[str, int]
-    _trace_rows: list[TraceRow] = field(repr=False)
+    _trace_log: TraceLog = field(repr=False)
     _final_env: Env = field(repr=False)
     _undo: Undo = field(repr=False)
     _evaluator: PolicyEvaluator = field(repr=False)
@@ -223,6 +227,11 @@ class Decision:
     def inputs(self) -> dict[str, Any]:
         """The features the decision saw (for the audit record)."""
         return {name: self._final_env[name] for name in self._evaluator.policy.features}
+
+    @property
+    def _trace_rows(self) -> list[TraceRow]:
+        log = self._trace_log
+        return [(i // 2, log[i], log[i + 1]) for i in range(0, len(log), 2)]
 
     @property
     def scorecards(self) -> list[str]:
@@ -306,13 +315,10 @@ class PolicyEvaluator:
             )
             for name, spec in policy.bundle.features.items()
         ]
-        self.runners: list[tuple[int, Fn | None, Runner]] = [
-            (
-                index,
-                compile_expr(step.guard) if step.guard is not None else None,
-                self._runner(step),
-            )
-            for index, step in enumerate(policy.steps)
+        self._fast_check = _FastCheck(policy)
+        self.runners: list[tuple[Fn | None, Runner]] = [
+            (compile_expr(step.guard) if step.guard is not None else None, self._runner(step))
+            for step in policy.steps
         ]
         self._reasons_cache: dict[int, list[str]] = {}
 
@@ -326,15 +332,18 @@ class PolicyEvaluator:
         env["action"] = self.policy.default_action
         undo: Undo = []
         state: State = [self.policy.default_action, 0, None, False, undo]
-        trace: list[TraceRow] = []
-        for index, guard, run in self.runners:
+        trace: TraceLog = []
+        record = trace.append
+        for guard, run in self.runners:
             if state[3]:
                 break
             if guard is not None and not guard(env):
-                trace.append((index, None, len(undo)))
+                record(None)
+                record(len(undo))
                 continue
             before = len(undo)
-            trace.append((index, run(env, state), before))
+            record(run(env, state))
+            record(before)
         mask = state[1]
         reasons = self._reasons_cache.get(mask)
         if reasons is None:
@@ -362,8 +371,14 @@ class PolicyEvaluator:
     def check_input(self, features: Mapping[str, Any]) -> Mapping[str, Any]:
         """Every feature present, of its declared type, inside its declared range.
 
-        The common case (all good) is one tight loop; only a failure builds the detailed
-        list of problems. Integers given for float features are converted to floats."""
+        The common case (all good, exact types) is a handful of C-level passes; anything
+        else takes the per-feature loop, which converts integers given for float features
+        to floats, and only a failure builds the detailed list of problems."""
+        if self._fast_check(features):
+            return features
+        return self._check_each(features)
+
+    def _check_each(self, features: Mapping[str, Any]) -> Mapping[str, Any]:
         converted: Env | None = None
         try:
             for name, kind, allowed, low, high in self.checks:
@@ -437,11 +452,12 @@ class PolicyEvaluator:
         if isinstance(step, ScorecardStep):
             source, target = step.score, step.assign
             as_float = self.policy.variables[target][0] == "float"
+            used = (f"{step.scorecard_key}@{step.scorecard_version}",)
 
             def run_scorecard(env: Env, state: State) -> tuple[str, ...]:
                 state[4].append((target, env[target]))
                 env[target] = float(env[source]) if as_float else env[source]
-                return (f"{step.scorecard_key}@{step.scorecard_version}",)
+                return used
 
             return run_scorecard
         if isinstance(step, RulesetStep):
@@ -450,7 +466,7 @@ class PolicyEvaluator:
                 for b in step.branches
             ]
             severities = [SEVERITY.get(b.effect.action or "", -1) for b in step.branches]
-            return self._hits(step.hit, tests, severities, lambda env: env)
+            return self._hits(step.hit, tests, severities, None)
         return self._table(step)
 
     def _assigns(self, assigns: tuple[tuple[str, Expr], ...]) -> Callable[[Env, Undo], None]:
@@ -516,33 +532,42 @@ class PolicyEvaluator:
         hit: str,
         tests: Sequence[tuple[str, Callable[[Any], Any], Callable[[Env, State], None]]],
         severities: list[int],
-        prepare: Callable[[Env], Any],
+        prepare: Callable[[Env], Any] | None,
     ) -> Runner:
+        """``prepare`` reads a table's input tuple (None: rule conditions read ``env``)."""
         if hit != "collect":
+            firsts = [((rule_id,), test, apply) for rule_id, test, apply in tests]
 
             def run_first(env: Env, state: State) -> tuple[str, ...]:
-                subject = prepare(env)
-                for rule_id, test, apply in tests:
+                subject = env if prepare is None else prepare(env)
+                for matched, test, apply in firsts:
                     if test(subject):
                         apply(env, state)
-                        return (rule_id,)
+                        return matched
                 return ()
 
             return run_first
 
         by_id = dict(zip((t[0] for t in tests), severities, strict=True))
 
+        rows = [(rule_id, test, apply, by_id[rule_id]) for rule_id, test, apply in tests]
+
         def run_collect(env: Env, state: State) -> tuple[str, ...]:
-            subject = prepare(env)
-            matched = [(rule_id, apply) for rule_id, test, apply in tests if test(subject)]
-            before = state[0]
-            for _, apply in matched:
+            """Every matching row applies in order (each sees the previous ones' effects,
+            but the tests all see the values from before the node)."""
+            subject = env if prepare is None else prepare(env)
+            matched = [row for row in rows if row[1](subject)]
+            if not matched:
+                return ()
+            before, worst = state[0], -1
+            for _, _, apply, severity in matched:
                 apply(env, state)
-            worst = max((by_id[rule_id] for rule_id, _ in matched), default=-1)
+                if severity > worst:
+                    worst = severity
             if worst >= 0:
                 state[4].append(("action", before))
                 env["action"] = state[0] = ACTIONS[worst]
-            return tuple(rule_id for rule_id, _ in matched)
+            return tuple([row[0] for row in matched])
 
         return run_collect
 
@@ -558,13 +583,15 @@ class PolicyEvaluator:
         row_fn, col_fn = compile_expr(step.row_input), compile_expr(step.column_input)
         row_breaks, col_breaks = list(step.row_breaks), list(step.column_breaks)
         width, values, target = len(col_breaks) + 1, step.values, step.assign
+        cells = [(f"{r},{c}",) for r in range(len(row_breaks) + 1) for c in range(width)]
 
         def run_matrix(env: Env, state: State) -> tuple[str, ...]:
-            r = bisect_right(row_breaks, row_fn(env))
-            c = bisect_right(col_breaks, col_fn(env))
+            cell = bisect_right(row_breaks, row_fn(env)) * width + bisect_right(
+                col_breaks, col_fn(env)
+            )
             state[4].append((target, env[target]))
-            env[target] = values[r * width + c]
-            return (f"{r},{c}",)
+            env[target] = values[cell]
+            return cells[cell]
 
         return run_matrix
 
@@ -582,6 +609,68 @@ CHECK_TYPES: dict[str, Any] = {
 ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
 
 
+class _FastCheck:
+    """The input check for the common case, one C-level pass per concern: every feature
+    read at once, the exact Python types compared as one tuple, the numbers compared with
+    their bounds (the 2**53 integer limit and finiteness folded in) and the enums looked
+    up. False means "look closer", not "refused"."""
+
+    def __init__(self, policy: Policy) -> None:
+        specs = list(policy.bundle.features.items())
+        names = [name for name, _ in specs]
+        self.read = itemgetter(*names) if len(names) > 1 else lambda m: (m[names[0]],)
+        self.types = tuple(FAST_TYPES[spec.type] for _, spec in specs)
+        numeric = [i for i, (_, spec) in enumerate(specs) if spec.type in NUMERIC_LIMITS]
+        self.read_numbers = _index_getter(numeric)
+        self.lows = tuple(_bound(specs[i][1].type, specs[i][1].min, low=True) for i in numeric)
+        self.highs = tuple(_bound(specs[i][1].type, specs[i][1].max, low=False) for i in numeric)
+        self.enums = [
+            (i, frozenset(spec.values or ()))
+            for i, (_, spec) in enumerate(specs)
+            if spec.type == "enum"
+        ]
+
+    def __call__(self, features: Mapping[str, Any]) -> bool:
+        try:
+            values = self.read(features)
+        except KeyError:
+            return False
+        if tuple(map(type, values)) != self.types:
+            return False
+        numbers = self.read_numbers(values)
+        if not (
+            all(map(operator.le, self.lows, numbers)) and all(map(operator.le, numbers, self.highs))
+        ):
+            return False
+        for i, allowed in self.enums:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
+            if values[i] not in allowed:
+                return False
+        return True
+
+
+#: Exact Python type of each feature kind on the fast path (floats as float only).
+FAST_TYPES: dict[str, type] = {"int": int, "money": int, "float": float, "bool": bool, "enum": str}
+#: The widest range each numeric kind allows: integers below 2**53, floats finite.
+NUMERIC_LIMITS: dict[str, float] = {
+    "int": MAX_INT - 1,
+    "money": MAX_INT - 1,
+    "float": sys.float_info.max,
+}
+
+
+def _bound(kind: str, declared: float | None, *, low: bool) -> float:
+    limit = NUMERIC_LIMITS[kind]
+    if low:
+        return -limit if declared is None else max(declared, -limit)
+    return limit if declared is None else min(declared, limit)
+
+
+def _index_getter(indexes: list[int]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    if len(indexes) > 1:
+        return itemgetter(*indexes)
+    return lambda values: tuple(values[i] for i in indexes)
+
+
 def _tuple_getter(exprs: tuple[Expr, ...]) -> Callable[[Env], tuple[Any, ...]]:
     """The values of a table's input columns; plain names are read by one ``itemgetter``."""
     if len(exprs) > 1 and all(isinstance(e, Var) for e in exprs):
@@ -591,33 +680,35 @@ def _tuple_getter(exprs: tuple[Expr, ...]) -> Callable[[Env], tuple[Any, ...]]:
 
 
 def _row_test(cells: tuple[Cell, ...]) -> Callable[[tuple[Any, ...]], bool]:
-    checks = [(i, _cell_test(c)) for i, c in enumerate(cells) if not isinstance(c, AnyCell)]
+    checks = [_cell_test(c, i) for i, c in enumerate(cells) if not isinstance(c, AnyCell)]
+    if not checks:
+        return lambda values: True
     if len(checks) == 1:
-        ((i, check),) = checks
-        return lambda values: check(values[i])
+        return checks[0]
 
     def test(values: tuple[Any, ...]) -> bool:
-        for i, check in checks:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
-            if not check(values[i]):
+        for check in checks:  # noqa: SIM110 - a plain loop is faster than all(genexpr)
+            if not check(values):
                 return False
         return True
 
     return test
 
 
-def _cell_test(cell: Cell) -> Callable[[Any], bool]:
+def _cell_test(cell: Cell, i: int) -> Callable[[tuple[Any, ...]], bool]:
+    """The test of one cell on the ``i``-th value of a table row's inputs."""
     if isinstance(cell, Members):
         members = cell.values
-        return lambda v: v in members
+        return lambda v: v[i] in members
     assert isinstance(cell, Interval)
     lo, hi = cell.lo, cell.hi
     if cell.lo_closed and cell.hi_closed:
-        return lambda v: lo <= v <= hi
+        return lambda v: lo <= v[i] <= hi
     if cell.lo_closed:
-        return lambda v: lo <= v < hi
+        return lambda v: lo <= v[i] < hi
     if cell.hi_closed:
-        return lambda v: lo < v <= hi
-    return lambda v: lo < v < hi
+        return lambda v: lo < v[i] <= hi
+    return lambda v: lo < v[i] < hi
 
 
 def _coerce(kind: str, value: Any) -> tuple[bool, Scalar]:
