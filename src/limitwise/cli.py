@@ -107,7 +107,8 @@ def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) ->
 
     api = create_app(db, business_date=as_of)
     Console().print(
-        f"serving on [bold]http://{host}:{port}[/bold] (OpenAPI schema at /openapi.json); Ctrl-C to stop"
+        f"serving on [bold]http://{host}:{port}[/bold] "
+        "(OpenAPI schema at /openapi.json); Ctrl-C to stop"
     )
     uvicorn.run(api, host=host, port=port, log_level="warning")
 
