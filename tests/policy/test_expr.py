@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from limitwise.policy.expr import Const, ExprError, VarInfo, parse
-from limitwise.policy.online import compile_expr
+from limitwise.policy.pygen import compile_expr
 
 SCOPE = {
     "score": VarInfo("int"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from limitwise.policy.cells import Cell
-from limitwise.policy.expr import Expr, Scalar, Type, VarInfo
+from limitwise.policy.cells import Cell, cell_condition
+from limitwise.policy.expr import BoolOp, Const, Expr, Scalar, Type, VarInfo
 from limitwise.policy.schemas import Bundle, ReasonText
 
 LineKind = Literal["to", "by_fen", "by_pct"]
@@ -70,6 +70,22 @@ class TableStep:
     hit: Literal["first", "collect", "unique"]
     inputs: tuple[Expr, ...]
     rows: tuple[Row, ...]
+
+    def row_condition(self, index: int) -> Expr:
+        """Row ``index`` as one boolean expression over the table's inputs (cells that
+        accept anything drop out), the form every evaluator compiles."""
+        row = self.rows[index]
+        parts = [
+            part
+            for cell, arg in zip(row.cells, self.inputs, strict=True)
+            if (part := cell_condition(cell, arg)) != TRUE
+        ]
+        if not parts:
+            return TRUE
+        return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
+
+
+TRUE = Const(True, "bool")
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,439 @@
+"""A policy compiled to one Python function: the engine behind the online evaluator.
+
+The validated policy tree is translated node by node into a Python syntax tree, compiled
+once and then called for every account. Each policy name becomes a local variable, each
+rule a branch of an ``if`` chain and each constant a literal, so one decision costs about
+what the same policy written out by hand costs (an interpreter of the tree, or a chain of
+closures, pays a function call for every node of every expression).
+
+Why this is safe: nothing an analyst wrote is ever parsed as Python to be run. The policy's
+expressions were parsed and type-checked by :mod:`.expr` into a typed tree of ten node kinds;
+this module builds ``ast`` nodes from that tree directly (never source text), so a policy
+constant can only become an ``ast.Constant`` and a policy name only a local variable named
+``v_<name>`` (or ``v__<n>`` when the name is not an identifier). The generated function sees
+no builtins beyond the handful listed in ``NAMESPACE``.
+
+The function takes the feature mapping and returns ``(action, line_fen, reason_mask,
+notice, sub_lines, trace)``. ``trace`` holds two entries for every node reached, in order:
+the values of the variables the node reads (a tuple, as they were before it ran), then what
+matched: ``None`` when the node was skipped, ``()`` when it ran and nothing matched, the
+matched id as a 1-tuple for first-hit nodes and scorecards, the cell label for matrices,
+and one boolean per row for ``collect`` nodes.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import sys
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from limitwise.policy.compiled import (
+    Effect,
+    ExpressionStep,
+    LineChange,
+    MatrixStep,
+    Policy,
+    RulesetStep,
+    ScorecardStep,
+    Step,
+)
+from limitwise.policy.expr import (
+    Bin,
+    BoolOp,
+    Call,
+    Cmp,
+    Const,
+    Expr,
+    IfElse,
+    In,
+    Neg,
+    Not,
+    Var,
+)
+from limitwise.policy.schemas import SEVERITY
+
+#: Everything generated code can call: no other builtins are reachable from it.
+NAMESPACE: dict[str, Any] = {
+    "__builtins__": {},
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "float": float,
+    "int": int,
+    "bool": bool,
+    "str": str,
+    "type": type,
+    "KeyError": KeyError,
+    "floor": math.floor,
+    "bisect_right": bisect_right,
+}
+BUILTIN_NAMES = ("line_fen", "action")
+MAX_INT = 2**53
+#: Exact Python type of each feature kind in the input check (floats as float only).
+FAST_TYPES: dict[str, type] = {"int": int, "money": int, "float": float, "bool": bool, "enum": str}
+#: The widest range each numeric kind allows: integers below 2**53, floats finite.
+NUMERIC_LIMITS: dict[str, float] = {
+    "int": MAX_INT - 1,
+    "money": MAX_INT - 1,
+    "float": sys.float_info.max,
+}
+Load = Callable[[str], ast.expr]
+DecideFn = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+
+BIN_OPS: dict[str, type[ast.operator]] = {
+    "+": ast.Add,
+    "-": ast.Sub,
+    "*": ast.Mult,
+    "/": ast.Div,
+}
+CMP_OPS: dict[str, type[ast.cmpop]] = {
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    ">": ast.Gt,
+    ">=": ast.GtE,
+}
+
+
+# -- expressions ------------------------------------------------------------------------
+
+
+def expression(e: Expr, load: Load) -> ast.expr:
+    """The Python expression computing ``e``; ``load`` gives the node reading a name.
+
+    A ``float``-typed ``min``/``max``/``clamp``/``abs``/``if`` is wrapped in ``float()``:
+    Python's ``min(1, 2.5)`` is the int 1, but the policy language says a double."""
+    node = _raw(e, load)
+    if e.type == "float" and isinstance(e, (Call, IfElse)):
+        return _call("float", node)
+    return node
+
+
+def _raw(e: Expr, load: Load) -> ast.expr:
+    if isinstance(e, Const):
+        return ast.Constant(e.value)
+    if isinstance(e, Var):
+        return load(e.name)
+    if isinstance(e, Neg):
+        return ast.UnaryOp(ast.USub(), expression(e.arg, load))
+    if isinstance(e, Not):
+        return ast.UnaryOp(ast.Not(), expression(e.arg, load))
+    if isinstance(e, Bin):
+        return ast.BinOp(expression(e.left, load), BIN_OPS[e.op](), expression(e.right, load))
+    if isinstance(e, Cmp):
+        left, right = expression(e.left, load), expression(e.right, load)
+        return ast.Compare(left, [CMP_OPS[e.op]()], [right])
+    if isinstance(e, BoolOp):
+        op = ast.And() if e.op == "and" else ast.Or()
+        return ast.BoolOp(op, [expression(a, load) for a in e.args])
+    if isinstance(e, In):
+        test = ast.NotIn() if e.negate else ast.In()
+        return ast.Compare(expression(e.arg, load), [test], [_literal(frozenset(e.values))])
+    if isinstance(e, IfElse):
+        return ast.IfExp(
+            expression(e.cond, load), expression(e.then, load), expression(e.otherwise, load)
+        )
+    return _function(e, load)
+
+
+def _function(e: Call, load: Load) -> ast.expr:
+    args = [expression(a, load) for a in e.args]
+    if e.func == "round":
+        step = e.args[1].value if isinstance(e.args[1], Const) else 1
+        return round_step(args[0], int(step))
+    if e.func == "between":
+        x, lo, hi = args
+        return ast.Compare(lo, [ast.LtE(), ast.LtE()], [x, hi])
+    if e.func == "clamp":
+        x, lo, hi = args
+        return _call("min", _call("max", x, lo), hi)
+    return _call(e.func, *args)
+
+
+def round_step(x: ast.expr, step: int) -> ast.expr:
+    """``floor(x / step + 0.5) * step``: half up, in doubles, an int (the policy rounding)."""
+    scaled = ast.BinOp(ast.BinOp(x, ast.Div(), ast.Constant(step)), ast.Add(), ast.Constant(0.5))
+    return ast.BinOp(_call("floor", scaled), ast.Mult(), ast.Constant(step))
+
+
+def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any]], Any]:
+    """One expression as a function of a mapping of names to values."""
+
+    def load(name: str) -> ast.expr:
+        return ast.Subscript(_name("env"), ast.Constant(name), ast.Load())
+
+    body: list[ast.stmt] = [ast.Return(expression(expr, load))]
+    fn: Callable[[Mapping[str, Any]], Any] = define("expression", "env", body)
+    return fn
+
+
+def define(name: str, argument: str, body: list[ast.stmt]) -> Any:
+    """Compile ``def name(argument): body`` in the restricted namespace and return it."""
+    if not (name.isidentifier() and argument.isidentifier()):
+        raise ValueError(f"not identifiers: {name!r}, {argument!r}")
+    module = ast.parse(f"def {name}({argument}): pass")  # a fixed template, no policy text
+    function = module.body[0]
+    assert isinstance(function, ast.FunctionDef)
+    function.body = body
+    namespace = dict(NAMESPACE)
+    exec(compile(ast.fix_missing_locations(module), f"<policy {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+def _literal(value: Any) -> ast.Constant:
+    """A constant node; CPython also compiles tuples and frozensets of constants (typeshed
+    lists only scalars), which keeps lookup tables and ``in`` sets out of the namespace."""
+    return ast.Constant(value)
+
+
+# -- the decision function --------------------------------------------------------------
+
+
+class DecisionFunction:
+    """Builds the decision function of a policy (``build``) and says what its trace holds
+    (``snapshot_names``: which variables each step's trace entry shows)."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        names = [*policy.features, *policy.variables, *BUILTIN_NAMES]
+        self.locals = {name: _local_name(name, i) for i, name in enumerate(names)}
+        self.mutable = frozenset([*policy.variables, *BUILTIN_NAMES])
+        self.snapshot_names: list[tuple[str, ...]] = [
+            tuple(name for name in step.reads if name in self.mutable) for step in policy.steps
+        ]
+        self.features_read: set[str] = set()
+
+    def build(self, *, checked: bool) -> DecideFn:
+        """The decision function. ``checked``: it first proves the input plainly valid
+        (every feature present, of its exact type, inside its range) and returns ``None``
+        when it is not, leaving conversions and the list of problems to the caller."""
+        p = self.policy
+        self.features_read = set(p.features) if checked else set()
+        steps = [stmt for i, step in enumerate(p.steps) for stmt in self.step(i, step)]
+        start = self.start(checked=checked)  # after the steps: it loads only what they read
+        fn: DecideFn = define("decide", "features", [*start, *steps, self.result()])
+        return fn
+
+    def input_check(self) -> ast.stmt:
+        """``if not (type(v_x) is int and lo <= v_x <= hi and ...): return None``."""
+        tests: list[ast.expr] = []
+        for name, spec in self.policy.bundle.features.items():
+            value = self.load(name)
+            exact = FAST_TYPES[spec.type]
+            tests.append(ast.Compare(_call("type", value), [ast.Is()], [_name(exact.__name__)]))
+            if spec.type in NUMERIC_LIMITS:
+                low = ast.Constant(_bound(spec.type, spec.min, low=True))
+                high = ast.Constant(_bound(spec.type, spec.max, low=False))
+                tests.append(ast.Compare(low, [ast.LtE(), ast.LtE()], [value, high]))
+            elif spec.values:
+                tests.append(ast.Compare(value, [ast.In()], [_literal(frozenset(spec.values))]))
+        invalid = ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), tests))
+        return ast.If(invalid, [ast.Return(ast.Constant(None))], [])
+
+    def load(self, name: str) -> ast.expr:
+        if name not in self.mutable:
+            self.features_read.add(name)
+        return _name(self.locals[name])
+
+    def assign(self, name: str, value: ast.expr) -> ast.stmt:
+        return ast.Assign([ast.Name(self.locals[name], ast.Store())], value)
+
+    def start(self, *, checked: bool) -> list[ast.stmt]:
+        """Load the features (checked: all of them, a missing one returns ``None``), then
+        start every variable from its declared value."""
+        p = self.policy
+        line = self.load(p.current_line)
+        loads: list[ast.stmt] = [
+            self.assign(name, ast.Subscript(_name("features"), ast.Constant(name), ast.Load()))
+            for name in p.features
+            if name in self.features_read
+        ]
+        if checked:
+            missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
+            loads = [ast.Try(loads, [missing], [], []), self.input_check()]
+        return [
+            *loads,
+            *(self.assign(name, ast.Constant(value)) for name, (_, value) in p.variables.items()),
+            self.assign("line_fen", line),
+            self.assign("action", ast.Constant(p.default_action)),
+            _set("mask", ast.Constant(0)),
+            _set("notice", ast.Constant(None)),
+            _set("trace", ast.List([], ast.Load())),
+            _set("record", ast.Attribute(_name("trace"), "append", ast.Load())),
+        ]
+
+    def result(self) -> ast.stmt:
+        names = self.policy.sub_lines
+        sub_lines = ast.Dict([ast.Constant(n) for n in names], [self.load(v) for v in names.values()])
+        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
+        return ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))
+
+    def step(self, index: int, step: Step) -> list[ast.stmt]:
+        snapshot = ast.Tuple([self.load(n) for n in self.snapshot_names[index]], ast.Load())
+        body = self.step_body(step)
+        if step.guard is None:
+            return [_record(snapshot), *body]
+        skipped = _record(ast.Constant(None))
+        return [_record(snapshot), ast.If(expression(step.guard, self.load), body, [skipped])]
+
+    def step_body(self, step: Step) -> list[ast.stmt]:
+        if isinstance(step, ExpressionStep):
+            sets = [self.assign(var, self.assigned(var, e)) for var, e in step.assigns]
+            return [*sets, _record(_literal(()))]
+        if isinstance(step, ScorecardStep):
+            score = self.assigned(
+                step.assign, Var(step.score, self.policy.features[step.score].type)
+            )
+            used = (f"{step.scorecard_key}@{step.scorecard_version}",)
+            return [self.assign(step.assign, score), _record(_literal(used))]
+        if isinstance(step, MatrixStep):
+            return self.matrix(step)
+        if isinstance(step, RulesetStep):
+            branches = [(b.id, b.condition, b.effect) for b in step.branches]
+        else:
+            branches = [
+                (row.id, step.row_condition(i), row.effect) for i, row in enumerate(step.rows)
+            ]
+        if step.hit == "collect":
+            return self.collect(branches)
+        return self.first(branches)
+
+    def assigned(self, var: str, e: Expr) -> ast.expr:
+        """``e`` as the value of ``var``: a float variable always holds a float."""
+        value = expression(e, self.load)
+        wrapped = isinstance(value, ast.Call) and getattr(value.func, "id", "") == "float"
+        if self.policy.variables[var][0] == "float" and not wrapped:
+            return _call("float", value)
+        return value
+
+    def matrix(self, step: MatrixStep) -> list[ast.stmt]:
+        width = len(step.column_breaks) + 1
+        rows = _call(
+            "bisect_right",
+            _literal(step.row_breaks),
+            expression(step.row_input, self.load),
+        )
+        columns = _call(
+            "bisect_right",
+            _literal(step.column_breaks),
+            expression(step.column_input, self.load),
+        )
+        cell = ast.BinOp(ast.BinOp(rows, ast.Mult(), ast.Constant(width)), ast.Add(), columns)
+        labels = tuple((f"{r},{c}",) for r in range(len(step.row_breaks) + 1) for c in range(width))
+        return [
+            _set("cell", cell),
+            self.assign(step.assign, _item(_literal(step.values), _name("cell"))),
+            _record(_item(_literal(labels), _name("cell"))),
+        ]
+
+    def first(self, branches: list[tuple[str, Expr, Effect]]) -> list[ast.stmt]:
+        """``if``/``elif`` over the rules: the first that holds applies."""
+        chain: list[ast.stmt] = [_record(_literal(()))]
+        for rule_id, condition, effect in reversed(branches):
+            body = [*self.effect(effect, collect=False), _record(_literal((rule_id,)))]
+            if effect.stop:
+                body.append(self.result())
+            chain = [ast.If(expression(condition, self.load), body, chain)]
+        return chain
+
+    def collect(self, branches: list[tuple[str, Expr, Effect]]) -> list[ast.stmt]:
+        """Every row is tested on the values from before the node, then the matched rows
+        apply in order; the most severe matched action wins; any matched stop stops."""
+        flags = [f"hit_{k}" for k in range(len(branches))]
+        out: list[ast.stmt] = [
+            _set(flag, expression(condition, self.load))
+            for flag, (_, condition, _) in zip(flags, branches, strict=True)
+        ]
+        for flag, (_, _, effect) in zip(flags, branches, strict=True):
+            body = self.effect(effect, collect=True)
+            if body:
+                out.append(ast.If(_name(flag), body, []))
+        by_severity: dict[int, list[str]] = {}
+        for flag, (_, _, effect) in zip(flags, branches, strict=True):
+            if effect.action is not None:
+                by_severity.setdefault(SEVERITY[effect.action], []).append(flag)
+        actions: list[ast.stmt] = []
+        for severity in sorted(by_severity):  # built inside out: the most severe tested first
+            action = self.assign("action", ast.Constant(ACTIONS[severity]))
+            actions = [ast.If(_any(by_severity[severity]), [action], actions)]
+        out += actions
+        out.append(_record(ast.Tuple([_name(f) for f in flags], ast.Load())))
+        stops = [flag for flag, (_, _, effect) in zip(flags, branches, strict=True) if effect.stop]
+        if stops:
+            out.append(ast.If(_any(stops), [self.result()], []))
+        return out
+
+    def effect(self, effect: Effect, *, collect: bool) -> list[ast.stmt]:
+        """Sets, the line, then (not under ``collect``) the action, then reasons and notice."""
+        out = [self.assign(var, self.assigned(var, e)) for var, e in effect.sets]
+        if effect.line is not None:
+            out.append(self.assign("line_fen", self.settled_line(effect.line)))
+        if effect.action is not None and not collect:
+            out.append(self.assign("action", ast.Constant(effect.action)))
+        if effect.reason_mask:
+            out.append(ast.AugAssign(_store("mask"), ast.BitOr(), ast.Constant(effect.reason_mask)))
+        if effect.notice is not None:
+            out.append(_set("notice", ast.Constant(effect.notice)))
+        return out
+
+    def settled_line(self, change: LineChange) -> ast.expr:
+        """The target rounded half up to the line step and clamped to the product range."""
+        p = self.policy
+        value, line = expression(change.expr, self.load), self.load("line_fen")
+        if change.kind == "to":
+            target = value
+        elif change.kind == "by_fen":
+            target = ast.BinOp(line, ast.Add(), value)
+        else:
+            percent = ast.BinOp(ast.Constant(100), ast.Add(), value)
+            target = ast.BinOp(ast.BinOp(line, ast.Mult(), percent), ast.Div(), ast.Constant(100))
+        rounded = round_step(target, p.line_step_fen)
+        capped = _call("min", ast.Constant(p.line_max_fen), rounded)
+        return _call("max", ast.Constant(p.line_min_fen), capped)
+
+
+ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
+
+
+def _bound(kind: str, declared: float | None, *, low: bool) -> float:
+    limit = NUMERIC_LIMITS[kind]
+    if low:
+        return -limit if declared is None else max(declared, -limit)
+    return limit if declared is None else min(declared, limit)
+
+
+def _local_name(name: str, index: int) -> str:
+    return f"v_{name}" if name.isidentifier() else f"v__{index}"
+
+
+def _name(identifier: str) -> ast.Name:
+    return ast.Name(identifier, ast.Load())
+
+
+def _store(identifier: str) -> ast.Name:
+    return ast.Name(identifier, ast.Store())
+
+
+def _set(identifier: str, value: ast.expr) -> ast.stmt:
+    return ast.Assign([_store(identifier)], value)
+
+
+def _call(function: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(_name(function), list(args), [])
+
+
+def _item(sequence: ast.expr, index: ast.expr) -> ast.expr:
+    return ast.Subscript(sequence, index, ast.Load())
+
+
+def _record(value: ast.expr) -> ast.stmt:
+    return ast.Expr(_call("record", value))
+
+
+def _any(flags: Iterable[str]) -> ast.expr:
+    names: list[ast.expr] = [_name(f) for f in flags]
+    return names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
