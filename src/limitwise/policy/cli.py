@@ -1,4 +1,5 @@
-"""``limitwise policy ...``: validate, publish, list, show, diff, roll back and evaluate."""
+"""``limitwise policy ...``: validate, publish, list, show, diff, roll back, evaluate, and show
+the compiled forms (``sql``, ``python``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from limitwise.policy import service
 from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import diff_bundles
 from limitwise.policy.online import PolicyEvaluator
+from limitwise.policy.pygen import DecisionFunction
 from limitwise.policy.sql import Dialect, compile_sql
 from limitwise.policy.validate import PolicyInvalid, load_file
 
@@ -152,6 +154,17 @@ def sql(
         raise InvalidInput("dialect must be duckdb or spark", field="dialect")
     chosen: Dialect = "duckdb" if dialect == "duckdb" else "spark"
     typer.echo(compile_sql(load_file(file), table=table, dialect=chosen))
+
+
+@app.command("python")
+def python(
+    file: FileArg,
+    trusted: Annotated[
+        bool, typer.Option("--trusted", help="The variant without the input check.")
+    ] = False,
+) -> None:
+    """Print the Python function the online evaluator compiles a policy to."""
+    typer.echo(DecisionFunction(load_file(file)).source(checked=not trusted))
 
 
 def _resolve(ref: str, db: str | None) -> Policy:

@@ -167,21 +167,28 @@ def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any]], Any]:
         return ast.Subscript(_name("env"), ast.Constant(name), ast.Load())
 
     body: list[ast.stmt] = [ast.Return(expression(expr, load))]
-    fn: Callable[[Mapping[str, Any]], Any] = define("expression", "env", body)
+    fn: Callable[[Mapping[str, Any]], Any] = define(function_module("expression", "env", body))
     return fn
 
 
-def define(name: str, argument: str, body: list[ast.stmt]) -> Any:
-    """Compile ``def name(argument): body`` in the restricted namespace and return it."""
+def function_module(name: str, argument: str, body: list[ast.stmt]) -> ast.Module:
+    """A module holding ``def name(argument): body``."""
     if not (name.isidentifier() and argument.isidentifier()):
         raise ValueError(f"not identifiers: {name!r}, {argument!r}")
     module = ast.parse(f"def {name}({argument}): pass")  # a fixed template, no policy text
     function = module.body[0]
     assert isinstance(function, ast.FunctionDef)
     function.body = body
+    return ast.fix_missing_locations(module)
+
+
+def define(module: ast.Module) -> Any:
+    """Compile a module of one function in the restricted namespace and return it."""
+    function = module.body[0]
+    assert isinstance(function, ast.FunctionDef)
     namespace = dict(NAMESPACE)
-    exec(compile(ast.fix_missing_locations(module), f"<policy {name}>", "exec"), namespace)
-    return namespace[name]
+    exec(compile(module, f"<policy {function.name}>", "exec"), namespace)
+    return namespace[function.name]
 
 
 def _literal(value: Any) -> ast.Constant:
@@ -211,28 +218,39 @@ class DecisionFunction:
         """The decision function. ``checked``: it first proves the input plainly valid
         (every feature present, of its exact type, inside its range) and returns ``None``
         when it is not, leaving conversions and the list of problems to the caller."""
+        fn: DecideFn = define(self.module(checked=checked))
+        return fn
+
+    def source(self, *, checked: bool = True) -> str:
+        """The generated function as Python source, for reading (``policy python``)."""
+        return ast.unparse(self.module(checked=checked))
+
+    def module(self, *, checked: bool) -> ast.Module:
         p = self.policy
         self.features_read = set(p.features) if checked else set()
         steps = [stmt for i, step in enumerate(p.steps) for stmt in self.step(i, step)]
         start = self.start(checked=checked)  # after the steps: it loads only what they read
-        fn: DecideFn = define("decide", "features", [*start, *steps, self.result()])
-        return fn
+        return function_module("decide", "features", [*start, *steps, self.result()])
 
-    def input_check(self) -> ast.stmt:
-        """``if not (type(v_x) is int and lo <= v_x <= hi and ...): return None``."""
-        tests: list[ast.expr] = []
+    def input_check(self) -> list[ast.stmt]:
+        """Per feature: ``if not (type(v_x) is int and lo <= v_x <= hi): return None``."""
+        checks: list[ast.stmt] = []
         for name, spec in self.policy.bundle.features.items():
             value = self.load(name)
             exact = FAST_TYPES[spec.type]
-            tests.append(ast.Compare(_call("type", value), [ast.Is()], [_name(exact.__name__)]))
+            tests: list[ast.expr] = [
+                ast.Compare(_call("type", value), [ast.Is()], [_name(exact.__name__)])
+            ]
             if spec.type in NUMERIC_LIMITS:
-                low = ast.Constant(_bound(spec.type, spec.min, low=True))
-                high = ast.Constant(_bound(spec.type, spec.max, low=False))
+                low = _literal(_bound(spec.type, spec.min, low=True))
+                high = _literal(_bound(spec.type, spec.max, low=False))
                 tests.append(ast.Compare(low, [ast.LtE(), ast.LtE()], [value, high]))
             elif spec.values:
                 tests.append(ast.Compare(value, [ast.In()], [_literal(frozenset(spec.values))]))
-        invalid = ast.UnaryOp(ast.Not(), ast.BoolOp(ast.And(), tests))
-        return ast.If(invalid, [ast.Return(ast.Constant(None))], [])
+            valid = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
+            invalid = ast.UnaryOp(ast.Not(), valid)
+            checks.append(ast.If(invalid, [ast.Return(ast.Constant(None))], []))
+        return checks
 
     def load(self, name: str) -> ast.expr:
         if name not in self.mutable:
@@ -254,7 +272,7 @@ class DecisionFunction:
         ]
         if checked:
             missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
-            loads = [ast.Try(loads, [missing], [], []), self.input_check()]
+            loads = [ast.Try(loads, [missing], [], []), *self.input_check()]
         return [
             *loads,
             *(self.assign(name, ast.Constant(value)) for name, (_, value) in p.variables.items()),
@@ -268,7 +286,9 @@ class DecisionFunction:
 
     def result(self) -> ast.stmt:
         names = self.policy.sub_lines
-        sub_lines = ast.Dict([ast.Constant(n) for n in names], [self.load(v) for v in names.values()])
+        sub_lines = ast.Dict(
+            [ast.Constant(n) for n in names], [self.load(v) for v in names.values()]
+        )
         values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
         return ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))
 
@@ -399,11 +419,15 @@ class DecisionFunction:
 ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
 
 
-def _bound(kind: str, declared: float | None, *, low: bool) -> float:
+def _bound(kind: str, declared: float | None, *, low: bool) -> int | float:
+    """The range check's bound: the declared one inside the kind's limit (an int for whole
+    numbers, so integer features compare with integers)."""
     limit = NUMERIC_LIMITS[kind]
     if low:
-        return -limit if declared is None else max(declared, -limit)
-    return limit if declared is None else min(declared, limit)
+        bound = -limit if declared is None else max(declared, -limit)
+    else:
+        bound = limit if declared is None else min(declared, limit)
+    return int(bound) if kind != "float" and bound == int(bound) else bound
 
 
 def _local_name(name: str, index: int) -> str:
