@@ -17,7 +17,7 @@ from typing import Any
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.policy.compiled import Policy, RulesetStep, ScorecardStep, TableStep
 from limitwise.policy.expr import Scalar
-from limitwise.policy.pygen import DecisionFunction
+from limitwise.policy.pygen import MAX_INT, DecisionFunction
 
 Env = dict[str, Any]
 # (step index, variable values before the step, what matched: None when skipped)
@@ -149,8 +149,9 @@ class PolicyEvaluator:
         """
         result = self._decide_checked(features) if checked else self._decide(features)
         if result is None:  # not plainly valid: convert integers for floats, or refuse
-            features = self._check_each(features)
+            features = self.check_input(features)
             result = self._decide(features)
+        assert result is not None  # the trusted variant always decides
         action, line_fen, mask, notice, sub_lines, trace = result
         inputs = dict(features)
         reasons = self._reasons_cache.get(mask)
@@ -177,12 +178,9 @@ class PolicyEvaluator:
 
     def check_input(self, features: Mapping[str, Any]) -> Mapping[str, Any]:
         """Every feature present, of its declared type, inside its declared range: the
-        features (integers given for float features made floats) or ``InvalidRequest``
-        naming every bad field. ``evaluate`` runs the common case inside the compiled
-        policy and comes here only for an input that is not plainly valid."""
-        return self._check_each(features)
-
-    def _check_each(self, features: Mapping[str, Any]) -> Mapping[str, Any]:
+        features (integers given for float features made floats), or ``InvalidRequest``
+        naming every bad field. ``evaluate`` proves the common case inside the compiled
+        function and comes here only for an input that is not plainly valid."""
         converted: Env | None = None
         try:
             for name, kind, allowed, low, high in self.checks:
@@ -255,7 +253,6 @@ def _collect_ids(step: object) -> tuple[str, ...] | None:
     return None
 
 
-MAX_INT = 2**53
 REASON_CACHE_SIZE = 4096
 #: Exact Python type each feature kind must arrive as ("number": int or float, made float).
 CHECK_TYPES: dict[str, Any] = {

@@ -81,7 +81,8 @@ NUMERIC_LIMITS: dict[str, float] = {
     "float": sys.float_info.max,
 }
 Load = Callable[[str], ast.expr]
-DecideFn = Callable[[Mapping[str, Any]], tuple[Any, ...]]
+#: features -> (action, line_fen, reason_mask, notice, sub_lines, trace); None: not checked
+DecideFn = Callable[[Mapping[str, Any]], tuple[Any, ...] | None]
 
 BIN_OPS: dict[str, type[ast.operator]] = {
     "+": ast.Add,
