@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -63,3 +65,29 @@ def test_publish_list_and_diff_through_the_database(tmp_path: Path) -> None:
     diff = runner.invoke(app, ["diff", "jiebei-default@2026.11.1", str(v2), "--db", db])
     assert "nodes/review_risk.rows/draw_burst.when" in diff.output
     assert "2 change(s)" in diff.output
+    stored = runner.invoke(
+        app,
+        ["evaluate", "jiebei-default@2026.11.2", "--input", _burst(12), "--db", db, "--no-trace"],
+    )
+    assert stored.exit_code == 0, stored.output
+    assert json.loads(stored.output)["action"] == "freeze"  # 12 draws: v2's tighter rule
+    from_file = runner.invoke(app, ["evaluate", DEFAULT, "--input", _burst(12), "--no-trace"])
+    assert json.loads(from_file.output)["action"] == "keep"
+
+
+def _burst(draws: int) -> str:
+    cases = yaml.safe_load((POLICIES / "default.cases.yaml").read_text())
+    return json.dumps({**cases["bases"]["existing"], "draws_last_7d": draws})
+
+
+def test_evaluate_refuses_an_unknown_language() -> None:
+    command = ["policy", "evaluate", DEFAULT, "--input", _burst(0), "--lang", "fr"]
+    result = subprocess.run(
+        [sys.executable, "-m", "limitwise", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "lang" in result.stderr and "use en or zh" in result.stderr
+    assert "Traceback" not in result.stderr

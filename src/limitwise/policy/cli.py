@@ -130,13 +130,18 @@ def diff(old: str, new: str, db: DbOption = None) -> None:
 
 @app.command("evaluate")
 def evaluate(
-    file: FileArg,
+    policy_ref: Annotated[
+        str, typer.Argument(metavar="POLICY", help="A policy YAML file or KEY@VERSION.")
+    ],
     input_json: Annotated[str, typer.Option("--input", help="Features as JSON, or @file.json.")],
     lang: Annotated[str, typer.Option(help="Reason text language: en or zh.")] = "en",
     trace: Annotated[bool, typer.Option(help="Include the per-node trace.")] = True,
+    db: DbOption = None,
 ) -> None:
     """Decide one account and print the decision, its reasons and the trace as JSON."""
-    policy = load_file(file)
+    if lang not in ("en", "zh"):
+        raise InvalidInput(f"'{lang}' is not a reason text language: use en or zh", field="lang")
+    policy = _resolve(policy_ref, db)
     decision = PolicyEvaluator(policy).evaluate(_features(input_json))
     body = decision.to_dict(with_trace=trace)
     body["reasons"] = [{"code": r["code"], "text": r[lang]} for r in body["reasons"]]
