@@ -85,6 +85,51 @@ def test_first_table_row_shadowed_by_an_earlier_row() -> None:
     assert "row 'narrow' is unreachable: row 'wide' matches everything it does" in problem
 
 
+FIRST_TABLE = (
+    "nodes:\n  - id: t\n    kind: table\n    hit: first\n    inputs: [{inputs}]\n    rows:\n{rows}"
+)
+
+
+def first_table(inputs: str, *rows: tuple[str, str]) -> str:
+    lines = "".join(
+        f"      - {{id: {i}, when: {cells}, then: {{action: keep}}}}\n" for i, cells in rows
+    )
+    return FIRST_TABLE.format(inputs=inputs, rows=lines)
+
+
+def test_first_table_row_covered_only_by_several_earlier_rows() -> None:
+    (problem,) = problems_of(
+        first_table(
+            "score, segment",
+            ("low", "['<= 600', '-']"),
+            ("high_new", "['> 600', new]"),
+            ("high_existing", "['> 650', existing]"),
+            ("all_new", "['-', new]"),
+        )
+    )
+    assert "row 'all_new' is unreachable: rows 'low', 'high_new' together match" in problem
+
+
+def test_integer_inputs_are_covered_exactly_float_ones_are_not() -> None:
+    rows = (("low", "['<= 5']"), ("high", "['>= 6']"), ("rest", "['-']"))
+    (problem,) = problems_of(first_table("score", *rows))
+    assert "row 'rest' is unreachable: rows 'low', 'high' together" in problem
+    head = HEAD.replace("score: {type: int}", "score: {type: float}")
+    load_text(head + first_table("score", *rows))  # 5 < score < 6 reaches 'rest'
+
+
+def test_a_row_with_something_left_is_reachable() -> None:
+    load_text(
+        HEAD
+        + first_table(
+            "score, dpd",
+            ("a", "['< 600', '-']"),
+            ("b", "['>= 600', '<= 30']"),
+            ("c", "['-', '-']"),  # score >= 600 and dpd > 30 is left
+        )
+    )
+
+
 def test_unique_table_overlap_is_rejected_on_integers_exactly() -> None:
     table = (
         "nodes:\n  - id: t\n    kind: table\n    hit: unique\n    inputs: [score, dpd]\n"

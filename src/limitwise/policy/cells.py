@@ -167,3 +167,75 @@ def cell_condition(cell: Cell, arg: Expr) -> Expr:
     if not parts:
         return Const(True, "bool")
     return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
+
+
+Box = tuple[Cell, ...]
+#: Past this many pieces the coverage proof gives up (it is exponential in the worst case).
+PIECES_MAX = 10_000
+
+
+def domain(input_type: Type, values: tuple[str, ...] | None) -> Cell | None:
+    """Every value an input can take, as a cell (None: not a set the validator knows)."""
+    if input_type in ("int", "float"):
+        return Interval(NEG_INF, False, POS_INF, False)
+    if input_type == "bool":
+        return Members(frozenset({True, False}))
+    return Members(frozenset(values)) if values else None
+
+
+def covered_by_union(
+    row: Box, earlier: list[Box], domains: tuple[Cell, ...], integer: tuple[bool, ...]
+) -> bool | None:
+    """Whether every input a row accepts is accepted by some earlier row: subtract the
+    earlier rows' boxes from the row's box one by one and see whether anything is left.
+    ``integer[i]``: the i-th input is an integer, so bounds are closed onto integers.
+    None when the proof would need more than ``PIECES_MAX`` pieces."""
+    left = [_concrete(row, domains)]
+    for other in earlier:
+        box = _concrete(other, domains)
+        left = [piece for part in left for piece in _subtract(part, box, integer)]
+        if not left:
+            return True
+        if len(left) > PIECES_MAX:
+            return None
+    return False
+
+
+def _concrete(box: Box, domains: tuple[Cell, ...]) -> Box:
+    return tuple(d if isinstance(c, AnyCell) else c for c, d in zip(box, domains, strict=True))
+
+
+def _subtract(box: Box, other: Box, integer: tuple[bool, ...]) -> list[Box]:
+    """``box`` minus ``other`` as disjoint boxes: peel off, dimension by dimension, the part
+    of ``box`` outside ``other``; what is left at the end lies inside ``other``."""
+    if not all(intersects(a, b) for a, b in zip(box, other, strict=True)):
+        return [box]
+    pieces: list[Box] = []
+    current = list(box)
+    for i, (mine, theirs) in enumerate(zip(box, other, strict=True)):
+        for part in _cell_minus(mine, theirs, integer[i]):
+            pieces.append((*current[:i], part, *current[i + 1 :]))
+        current[i] = _cell_meet(mine, theirs)
+    return pieces
+
+
+def _cell_minus(a: Cell, b: Cell, integer: bool) -> list[Cell]:
+    if isinstance(a, Members) and isinstance(b, Members):
+        rest = a.values - b.values
+        return [Members(rest)] if rest else []
+    assert isinstance(a, Interval) and isinstance(b, Interval)
+    parts = [
+        Interval(a.lo, a.lo_closed, b.lo, not b.lo_closed),
+        Interval(b.hi, not b.hi_closed, a.hi, a.hi_closed),
+    ]
+    clipped = [_meet(a, p) for p in parts]
+    if integer:
+        clipped = [close_integer_bounds(p) for p in clipped]
+    return [p for p in clipped if not p.is_empty()]
+
+
+def _cell_meet(a: Cell, b: Cell) -> Cell:
+    if isinstance(a, Members) and isinstance(b, Members):
+        return Members(a.values & b.values)
+    assert isinstance(a, Interval) and isinstance(b, Interval)
+    return _meet(a, b)

@@ -414,7 +414,7 @@ class _Validator:
                 continue
             parsed = self.cells(raw.when, typed_inputs, node.inputs, (*row_path, "when"))
             if parsed is not None:
-                self.check_row(node, rows, Row(raw.id, parsed, effect), row_path)
+                self.check_row(node, rows, Row(raw.id, parsed, effect), row_path, typed_inputs)
                 rows.append(Row(raw.id, parsed, effect))
         step = TableStep(
             node.id, guard, _reads(guard, *exprs), node.hit, tuple(typed_inputs), tuple(rows)
@@ -433,23 +433,58 @@ class _Validator:
                 self.problem((*path, j), f"cell for '{texts[j]}': {exc}")
         return tuple(parsed) if len(parsed) == len(raw) else None
 
-    def check_row(self, node: TableNode, earlier: list[Row], row: Row, path: Path_) -> None:
+    def check_row(
+        self, node: TableNode, earlier: list[Row], row: Row, path: Path_, inputs: list[Expr]
+    ) -> None:
         if any(cellmod.is_empty(c) for c in row.cells):
             self.problem(path, f"row '{row.id}' is unreachable: a cell matches nothing")
             return
+        if node.hit == "first" and not self.shadowed_by_one(earlier, row, path):
+            self.check_covered_by_several(earlier, row, path, inputs)
+        if node.hit != "unique":
+            return
         for other in earlier:
-            pairs = list(zip(other.cells, row.cells, strict=True))
-            if node.hit == "unique" and all(cellmod.intersects(a, b) for a, b in pairs):
+            if all(cellmod.intersects(a, b) for a, b in zip(other.cells, row.cells, strict=True)):
                 self.problem(
                     path,
                     f"rows '{other.id}' and '{row.id}' overlap, which the unique "
                     "hit policy forbids",
                 )
-            if node.hit == "first" and all(cellmod.covers(a, b) for a, b in pairs):
+
+    def shadowed_by_one(self, earlier: list[Row], row: Row, path: Path_) -> bool:
+        for other in earlier:
+            if all(cellmod.covers(a, b) for a, b in zip(other.cells, row.cells, strict=True)):
                 self.problem(
                     path,
                     f"row '{row.id}' is unreachable: row '{other.id}' matches everything it does",
                 )
+                return True
+        return False
+
+    def check_covered_by_several(
+        self, earlier: list[Row], row: Row, path: Path_, inputs: list[Expr]
+    ) -> None:
+        """A ``first`` row that earlier rows cover only together is unreachable too."""
+        domains = [
+            cellmod.domain(arg.type, self.scope[arg.name].values if isinstance(arg, Var) else None)
+            for arg in inputs
+        ]
+        known = [d for d in domains if d is not None]
+        if len(known) < len(domains):
+            return
+        integer = tuple(arg.type == "int" for arg in inputs)
+        touching = [
+            other
+            for other in earlier
+            if all(cellmod.intersects(a, b) for a, b in zip(other.cells, row.cells, strict=True))
+        ]
+        boxes = [other.cells for other in touching]
+        if cellmod.covered_by_union(row.cells, boxes, tuple(known), integer):
+            self.problem(
+                path,
+                f"row '{row.id}' is unreachable: rows "
+                f"{', '.join(repr(o.id) for o in touching)} together match everything it does",
+            )
 
     def matrix_node(self, node: MatrixNode, path: Path_, guard: Expr | None) -> Step | None:
         row_input = self.expr(node.rows.input, (*path, "rows", "input"), "int")
