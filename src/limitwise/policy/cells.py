@@ -190,15 +190,15 @@ def covered_by_union(
     earlier rows' boxes from the row's box one by one and see whether anything is left.
     ``integer[i]``: the i-th input is an integer, so bounds are closed onto integers.
     None when the proof would need more than ``PIECES_MAX`` pieces."""
-    left = [_concrete(row, domains)]
+    left = [] if any(is_empty(c) for c in row) else [_concrete(row, domains)]
     for other in earlier:
+        if not left:
+            break
         box = _concrete(other, domains)
         left = [piece for part in left for piece in _subtract(part, box, integer)]
-        if not left:
-            return True
         if len(left) > PIECES_MAX:
             return None
-    return False
+    return not left
 
 
 def _concrete(box: Box, domains: tuple[Cell, ...]) -> Box:
