@@ -8,12 +8,12 @@ from typing import Any
 import polars as pl
 
 from limitwise.kit.errors import InvalidInput
-from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
-from limitwise.policy.compiled import Policy
-from limitwise.policy.expr import Scalar, Type
+from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler, Kind
+from limitwise.policy.compiled import MatrixStep, Policy, RulesetStep, TableStep
+from limitwise.policy.expr import Scalar
 from limitwise.policy.schemas import SEVERITY
 
-DTYPES: dict[Type, Any] = {
+DTYPES: dict[Kind, Any] = {
     "int": pl.Int64,
     "float": pl.Float64,
     "bool": pl.Boolean,
@@ -22,9 +22,36 @@ DTYPES: dict[Type, Any] = {
 REASON_SLOTS = 4
 
 
+def code_dtypes(policy: Policy) -> dict[Kind, Any]:
+    """The narrowest integer types that hold the policy's internal codes: fewer bytes per
+    account to compute and write than 64-bit integers."""
+    counts = [1]
+    for step in policy.steps:
+        if isinstance(step, RulesetStep):
+            counts.append(len(step.branches))
+        elif isinstance(step, TableStep):
+            counts.append(len(step.rows))
+        elif isinstance(step, MatrixStep):
+            counts.append(len(step.values))
+    return {
+        **DTYPES,
+        "hit": _unsigned(max(counts)),
+        "action": pl.Int8,
+        "notice": _unsigned(len(policy.notices)),
+        "mask": pl.UInt32 if len(policy.reason_codes) <= 32 else pl.UInt64,
+    }
+
+
+def _unsigned(largest: int) -> Any:
+    return pl.UInt8 if largest < 1 << 8 else pl.UInt16 if largest < 1 << 16 else pl.UInt32
+
+
 class PolarsBackend(Backend[pl.Expr]):
-    def const(self, value: Scalar, type_: Type) -> pl.Expr:
-        return pl.lit(value, dtype=DTYPES[type_])
+    def __init__(self, policy: Policy) -> None:
+        self.dtypes = code_dtypes(policy)
+
+    def const(self, value: Scalar, type_: Kind) -> pl.Expr:
+        return pl.lit(value, dtype=self.dtypes[type_])
 
     def col(self, name: str) -> pl.Expr:
         return pl.col(name)
@@ -71,11 +98,11 @@ class PolarsBackend(Backend[pl.Expr]):
     def round_step(self, value: pl.Expr, step: int) -> pl.Expr:
         return ((value / step) + 0.5).floor().cast(pl.Int64) * step
 
-    def cast(self, value: pl.Expr, type_: Type) -> pl.Expr:
-        return value.cast(DTYPES[type_])
+    def cast(self, value: pl.Expr, type_: Kind) -> pl.Expr:
+        return value.cast(self.dtypes[type_])
 
-    def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Type) -> pl.Expr:
-        return pl.lit(pl.Series(values, dtype=DTYPES[type_])).gather(index)
+    def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Kind) -> pl.Expr:
+        return pl.lit(pl.Series(values, dtype=self.dtypes[type_])).gather(index)
 
     def column_name(self, var: str, version: int) -> str:
         return var
@@ -92,7 +119,8 @@ class PolarsPlan:
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.plan = BatchCompiler(policy, PolarsBackend()).compile()
+        self.backend = PolarsBackend(policy)
+        self.plan = BatchCompiler(policy, self.backend).compile()
 
     def apply(self, book: pl.LazyFrame, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
         p = self.policy
@@ -114,7 +142,8 @@ class PolarsPlan:
 
     def outputs(self) -> list[pl.Expr]:
         """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
-        built per row); the i-th reason is found by clearing the lowest set bit i-1 times."""
+        built per row); the i-th reason is found by clearing the lowest set bit i-1 times
+        (the trailing zeros of an empty set, the mask's bit width, gather a null)."""
         p, env = self.policy, self.plan.env
         actions = list(SEVERITY)
         columns = [
@@ -123,14 +152,13 @@ class PolarsPlan:
             pl.col(p.current_line).alias("previous_line_fen"),
             env[MASK].cast(pl.Int64).alias("reason_mask"),
         ]
-        rest = env[MASK].cast(pl.Int64)
-        codes = list(p.reason_codes)
+        rest = env[MASK]
+        width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
+        codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
         for slot in range(1, REASON_SLOTS + 1):
-            bit = pl.min_horizontal(rest.bitwise_trailing_zeros().cast(pl.Int64), len(codes))
-            columns.append(_gather([*codes, None], bit).alias(f"reason_{slot}"))
+            columns.append(_gather(codes, rest.bitwise_trailing_zeros()).alias(f"reason_{slot}"))
             rest = rest & (rest - 1)
-        notices = [None, *p.notices]
-        columns.append(_gather(notices, env[NOTICE] + 1).alias("notice"))
+        columns.append(_gather([None, *p.notices], env[NOTICE]).alias("notice"))
         columns += [
             env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
             for name, var in p.sub_lines.items()
