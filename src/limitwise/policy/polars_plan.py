@@ -20,6 +20,9 @@ DTYPES: dict[Kind, Any] = {
     "str": pl.String,
 }
 REASON_SLOTS = 4
+MATCHED_ENUM_VALUES = 4
+"""Up to this many values, a text column is matched against each value to become an enum
+(a few comparisons of short strings); longer enums are hashed by a cast."""
 
 
 def code_dtypes(policy: Policy) -> dict[Kind, Any]:
@@ -132,13 +135,27 @@ class PolarsPlan:
                 field="book",
                 code="missing_features",
             )
-        frame = book.with_columns(
-            pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
-            for name, info in p.features.items()
-        )
+        frame = book.with_columns(self.typed_features(schema))
         for stage in self.plan.stages:
             frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
         return frame.select(*keep, *self.outputs())
+
+    def typed_features(self, schema: pl.Schema) -> list[pl.Expr]:
+        """Each feature in its declared type; a column already of that type is left alone."""
+        typed = []
+        for name, info in self.policy.features.items():
+            dtype = pl.Enum(info.values) if info.values else DTYPES[info.type]
+            if schema[name] == dtype:
+                continue
+            if (
+                info.values
+                and schema[name] == pl.String
+                and len(info.values) <= MATCHED_ENUM_VALUES
+            ):
+                typed.append(_enum_from_text(name, info.values))
+            else:
+                typed.append(pl.col(name).cast(dtype))
+        return typed
 
     def outputs(self) -> list[pl.Expr]:
         """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
@@ -164,6 +181,19 @@ class PolarsPlan:
             for name, var in p.sub_lines.items()
         ]
         return columns
+
+
+def _enum_from_text(name: str, values: tuple[str, ...]) -> pl.Expr:
+    """``cast(pl.Enum(values))`` by comparisons: each text becomes the number of its value,
+    and that number gathers the enum. An undeclared text gathers out of bounds, so the plan
+    fails (``OutOfBoundsError``, where the cast raises ``InvalidOperationError``); a null
+    stays null as with the cast."""
+    text, code = pl.col(name), pl.lit(len(values), dtype=pl.UInt8)
+    chain: Any = pl.when(text == values[0]).then(pl.lit(0, dtype=pl.UInt8))
+    for k, value in enumerate(values[1:], 1):
+        chain = chain.when(text == value).then(pl.lit(k, dtype=pl.UInt8))
+    codes: pl.Expr = chain.when(text.is_not_null()).then(code)
+    return pl.lit(pl.Series(values, dtype=pl.Enum(values))).gather(codes).alias(name)
 
 
 def _gather(labels: Sequence[str | None], index: pl.Expr) -> pl.Expr:
@@ -193,7 +223,24 @@ def evaluate_book(
     plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
     try:
         return plan.collect(engine="streaming" if streaming else "auto")
-    except pl.exceptions.InvalidOperationError as exc:
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.OutOfBoundsError) as exc:
+        problem = _schema_problem(policy, book.lazy()) or str(exc)
         raise InvalidInput(
-            f"the book does not fit the feature schema: {exc}", field="book", code="bad_feature"
+            f"the book does not fit the feature schema: {problem}",
+            field="book",
+            code="bad_feature",
         ) from None
+
+
+def _schema_problem(policy: Policy, book: pl.LazyFrame) -> str | None:
+    """What the plain casts of the features say about a book the plan refused (they name
+    the column and its bad values)."""
+    casts = [
+        pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
+        for name, info in policy.features.items()
+    ]
+    try:
+        book.select(casts).collect()
+    except pl.exceptions.InvalidOperationError as exc:
+        return str(exc)
+    return None
