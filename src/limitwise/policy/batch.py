@@ -86,6 +86,13 @@ class Backend(ABC, Generic[T]):
     def lookup(self, index: T, values: tuple[Scalar, ...], type_: Kind) -> T:
         """``values[index]`` for a 0-based ``hit`` column."""
 
+    def arm_reads(self, value: T) -> frozenset[str] | None:
+        """Whether a value chosen by ``case`` is better computed first as a column of its own,
+        on every row: if so the columns it reads, else None (keep it inline). Polars computes
+        a when/then arm on inputs masked to the rows that choose it, which sends its kernels
+        down their slow null-aware paths; SQL needs nothing of the kind."""
+        return None
+
     def column_name(self, var: str, version: int) -> str:
         """The column holding ``var`` after its ``version``-th change (SQL needs fresh names;
         polars overwrites in place, which frees the old column)."""
@@ -113,6 +120,8 @@ class BatchCompiler(Generic[T]):
         self.versions: dict[str, int] = {}
         self.stages: list[Stage[T]] = []
         self.may_stop = False
+        self.arms: list[dict[str, T]] = []
+        """Arm columns for the next stage, by level (a level reads only lower ones)."""
 
     def compile(self) -> Plan[T]:
         b, p = self.b, self.policy
@@ -169,7 +178,7 @@ class BatchCompiler(Generic[T]):
             otherwise = self.expr(e.otherwise, env)
             if e.type == "float":
                 then, otherwise = b.cast(then, "float"), b.cast(otherwise, "float")
-            return b.case([(self.expr(e.cond, env), then)], otherwise)
+            return self.case([(self.expr(e.cond, env), then)], otherwise)
         return self.call(e, env)
 
     def compare(self, e: Cmp, env: dict[str, T]) -> T:
@@ -217,8 +226,31 @@ class BatchCompiler(Generic[T]):
             out = self.b.binary("and", out, c)
         return out
 
+    def case(self, branches: list[tuple[T, T]], otherwise: T) -> T:
+        """``Backend.case`` with its computed values as arm columns where the backend wants
+        them (see ``Backend.arm_reads``). Every arm is computed on every row, so an arm must
+        not fail on rows that do not choose it (no evaluator divides by a variable)."""
+        arms = [(cond, self.arm(value)) for cond, value in branches]
+        return self.b.case(arms, self.arm(otherwise))
+
+    def arm(self, value: T) -> T:
+        reads = self.b.arm_reads(value)
+        if reads is None:
+            return value
+        level = 1 + max((k for k, arms in enumerate(self.arms) if reads & arms.keys()), default=-1)
+        if level == len(self.arms):
+            self.arms.append({})
+        name = f"_lw_arm_{sum(len(arms) for arms in self.arms)}"
+        self.arms[level][name] = value
+        return self.b.col(name)
+
     def emit(self, env: dict[str, T], changed: dict[str, T]) -> dict[str, T]:
-        """Materialise the changed variables as one stage; return the updated environment."""
+        """Materialise the changed variables as one stage, after the arm columns they read;
+        return the updated environment. (Arms are only made while building the values of
+        the next stage, so arm names can be reused from stage to stage.)"""
+        for arms in self.arms:
+            self.stages.append(Stage([(name, name, value) for name, value in arms.items()]))
+        self.arms = []
         stage: Stage[T] = Stage()
         out = dict(env)
         for var, value in changed.items():
@@ -231,7 +263,7 @@ class BatchCompiler(Generic[T]):
         return out
 
     def guarded(self, active: T | None, new: T, old: T) -> T:
-        return new if active is None else self.b.case([(active, new)], old)
+        return new if active is None else self.case([(active, new)], old)
 
     def step(self, step: Step, env: dict[str, T]) -> dict[str, T]:
         active = self.active(step, env)
@@ -341,14 +373,14 @@ class BatchCompiler(Generic[T]):
                 if var in values
             ]
             if var != LINE:
-                changed[var] = b.case(branches, env[var])
+                changed[var] = self.case(branches, env[var])
             elif len(branches) == 1:
                 ((m, target),) = branches
-                changed[var] = b.case([(m, self.settle_line(target))], env[var])
+                changed[var] = self.case([(m, self.settle_line(target))], env[var])
             else:
                 hits = [k + 1 for k, values in enumerate(per_branch) if var in values]
-                target = b.case(branches, b.const(0.0, "float"))
-                changed[var] = b.case(
+                target = self.case(branches, b.const(0.0, "float"))
+                changed[var] = self.case(
                     [(self.hit_in(hit, hits, len(effects)), self.settle_line(target))], env[var]
                 )
         masks = [e.reason_mask for e in effects]
@@ -403,7 +435,7 @@ class BatchCompiler(Generic[T]):
             values = self.effect_values(effect, env)
             if values:
                 env = self.emit(
-                    env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+                    env, {var: self.case([(m, value)], env[var]) for var, value in values.items()}
                 )
         rows = list(zip(matched, effects, strict=True))
         changed: dict[str, T] = {}
@@ -430,7 +462,7 @@ class BatchCompiler(Generic[T]):
             if e.action is not None
         ]
         if ranked:
-            worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
+            worst = self.arm(ranked[0] if len(ranked) == 1 else b.extreme("max", ranked))
             found = b.binary(">=", worst, b.const(0, "action"))
             changed[ACTION] = b.case([(found, worst)], before)
         return self.emit(env, changed)

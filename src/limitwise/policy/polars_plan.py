@@ -107,6 +107,10 @@ class PolarsBackend(Backend[pl.Expr]):
     def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Kind) -> pl.Expr:
         return pl.lit(pl.Series(values, dtype=self.dtypes[type_])).gather(index)
 
+    def arm_reads(self, value: pl.Expr) -> frozenset[str] | None:
+        reads = frozenset(value.meta.root_names())
+        return None if value.meta.is_column() or not reads else reads
+
     def column_name(self, var: str, version: int) -> str:
         return var
 
