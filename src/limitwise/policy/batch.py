@@ -304,19 +304,18 @@ class BatchCompiler(Generic[T]):
         return b.lookup(index, step.values, self.policy.variables[step.assign][0])
 
     def band(self, e: Expr, breaks: tuple[int | float, ...], env: dict[str, T]) -> T:
-        """How many breakpoints are <= x (the same count ``bisect_right`` gives)."""
+        """How many breakpoints are <= x (the same count ``bisect_right`` gives): the number
+        of the highest one that is, as breakpoints are in order."""
         b = self.b
         x = self.expr(e, env)
-        counts = [
-            b.cast(
-                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")), "hit"
+        highest_first = [
+            (
+                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")),
+                b.const(k, "hit"),
             )
-            for br in breaks
+            for k, br in reversed(list(enumerate(breaks, 1)))
         ]
-        out = counts[0]
-        for c in counts[1:]:
-            out = b.binary("+", out, c)
-        return out
+        return b.case(highest_first, b.const(0, "hit"))
 
     def hits(
         self,

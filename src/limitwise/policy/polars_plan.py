@@ -88,6 +88,10 @@ class PolarsBackend(Backend[pl.Expr]):
         return arg.is_in(list(values))
 
     def case(self, branches: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
+        """Constant choices (hit numbers, codes) as the first of flat when/thens that holds:
+        a when/then chain nests each next choice as a computed arm, whose inputs polars masks."""
+        if all(value.meta.is_literal() for _, value in [*branches, (otherwise, otherwise)]):
+            return pl.coalesce(*(pl.when(cond).then(value) for cond, value in branches), otherwise)
         (first_cond, first_value), rest = branches[0], branches[1:]
         chain: Any = pl.when(first_cond).then(first_value)
         for cond, value in rest:
@@ -142,6 +146,10 @@ class PolarsPlan:
         frame = book.with_columns(self.typed_features(schema))
         for stage in self.plan.stages:
             frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
+        rest = self.plan.env[MASK].alias(_rest(1))
+        for slot in range(1, REASON_SLOTS + 1):  # a column each: polars does not share them
+            frame = frame.with_columns(rest)
+            rest = (pl.col(_rest(slot)) & (pl.col(_rest(slot)) - 1)).alias(_rest(slot + 1))
         return frame.select(*keep, *self.outputs())
 
     def typed_features(self, schema: pl.Schema) -> list[pl.Expr]:
@@ -173,18 +181,22 @@ class PolarsPlan:
             pl.col(p.current_line).alias("previous_line_fen"),
             env[MASK].cast(pl.Int64).alias("reason_mask"),
         ]
-        rest = env[MASK]
         width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
         codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
         for slot in range(1, REASON_SLOTS + 1):
-            columns.append(_gather(codes, rest.bitwise_trailing_zeros()).alias(f"reason_{slot}"))
-            rest = rest & (rest - 1)
+            lowest = pl.col(_rest(slot)).bitwise_trailing_zeros()
+            columns.append(_gather(codes, lowest).alias(f"reason_{slot}"))
         columns.append(_gather([None, *p.notices], env[NOTICE]).alias("notice"))
         columns += [
             env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
             for name, var in p.sub_lines.items()
         ]
         return columns
+
+
+def _rest(slot: int) -> str:
+    """The reason set with its ``slot - 1`` lowest bits cleared."""
+    return f"_lw_reasons_{slot}"
 
 
 def _enum_from_text(name: str, values: tuple[str, ...]) -> pl.Expr:
