@@ -125,7 +125,10 @@ class PolarsPlan:
     Output columns: ``action``, ``line_fen``, ``previous_line_fen``, ``reason_mask``,
     ``reason_1`` .. ``reason_4`` (highest priority first), ``notice`` (the text ones as
     ``pl.Enum``) and one
-    ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry.
+    ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry
+    (in their declared types). A text value outside a short enum's declared ones fails the
+    collect with ``OutOfBoundsError`` (see ``_enum_from_text``); ``evaluate_book`` turns
+    that into ``InvalidInput`` naming the column.
     """
 
     def __init__(self, policy: Policy) -> None:
