@@ -78,6 +78,12 @@ class Backend(ABC, Generic[T]):
     def round_step(self, value: T, step: int) -> T:
         """``floor(value / step + 0.5) * step`` as a 64-bit integer."""
 
+    def settle(self, value: T, step: int, low: int, high: int) -> T:
+        """``max(low, min(high, round_step(value, step)))``, a 64-bit integer."""
+        rounded = self.round_step(value, step)
+        high_cut = self.extreme("min", [self.const(high, "int"), rounded])
+        return self.extreme("max", [self.const(low, "int"), high_cut])
+
     @abstractmethod
     def cast(self, value: T, type_: Kind) -> T:
         """To ``float`` (double), ``int`` (bool -> 0/1, 64-bit) or a code (bool -> 0/1)."""
@@ -486,15 +492,8 @@ class BatchCompiler(Generic[T]):
     def settle_line(self, target: T) -> T:
         """Round to the line step and clamp to the product range. Rounding divides in
         doubles, so an integer target may be cast to double first without any change."""
-        b, p = self.b, self.policy
-        rounded = b.round_step(target, p.line_step_fen)
-        return b.extreme(
-            "max",
-            [
-                b.const(p.line_min_fen, "int"),
-                b.extreme("min", [b.const(p.line_max_fen, "int"), rounded]),
-            ],
-        )
+        p = self.policy
+        return self.b.settle(target, p.line_step_fen, p.line_min_fen, p.line_max_fen)
 
 
 def _row_condition(step: TableStep, index: int) -> Expr:

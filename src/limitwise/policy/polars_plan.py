@@ -103,7 +103,19 @@ class PolarsBackend(Backend[pl.Expr]):
         return pl.min_horizontal(*args) if func == "min" else pl.max_horizontal(*args)
 
     def round_step(self, value: pl.Expr, step: int) -> pl.Expr:
-        return ((value / step) + 0.5).floor().cast(pl.Int64) * step
+        """Cast as Rust's ``as`` does (saturating, NaN to 0): about half the strict cast's
+        cost, and the same integers in the range every evaluator supports (below 2^63)."""
+        return ((value / step) + 0.5).floor().cast(pl.Int64, wrap_numerical=True) * step
+
+    def settle(self, value: pl.Expr, step: int, low: int, high: int) -> pl.Expr:
+        """Clamped while still a double, then cast. The same integer as clamping the rounded
+        integer whenever the bounds are exact doubles, as rounding to a double keeps order;
+        no integer multiply can overflow, and a huge target settles at ``high`` as online."""
+        if max(abs(low), abs(high)) > 2**53:
+            return super().settle(value, step, low, high)
+        multiple = ((value / step) + 0.5).floor() * float(step)
+        clamped = pl.max_horizontal(float(low), pl.min_horizontal(float(high), multiple))
+        return clamped.cast(pl.Int64, wrap_numerical=True)
 
     def cast(self, value: pl.Expr, type_: Kind) -> pl.Expr:
         return value.cast(self.dtypes[type_])
