@@ -165,7 +165,7 @@ class PolarsPlan:
         for slot in range(1, REASON_SLOTS + 1):  # a column each: polars does not share them
             frame = frame.with_columns(rest)
             rest = (pl.col(_rest(slot)) & (pl.col(_rest(slot)) - 1)).alias(_rest(slot + 1))
-        return frame.select(*keep, *self.outputs())
+        return frame.with_columns(self.labels()).select(*keep, *self.outputs())
 
     def typed_features(self, schema: pl.Schema) -> list[pl.Expr]:
         """Each feature in its declared type; a column already of that type is left alone."""
@@ -184,10 +184,22 @@ class PolarsPlan:
                 typed.append(pl.col(name).cast(dtype))
         return typed
 
-    def outputs(self) -> list[pl.Expr]:
+    def labels(self) -> list[pl.Expr]:
         """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
-        built per row); the i-th reason is found by clearing the lowest set bit i-1 times
-        (the trailing zeros of an empty set, the mask's bit width, gather a null)."""
+        built per row); the i-th reason is found by clearing the lowest set bit i-1 times.
+        Each slot and the notice are gathered as if set, from a series without nulls (a
+        gather that copies nulls costs twice as much); ``outputs`` nulls the unset ones."""
+        p = self.policy
+        width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
+        codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
+        labels = [
+            _gather(codes, pl.col(_rest(slot)).bitwise_trailing_zeros()).alias(_label(slot))
+            for slot in range(1, REASON_SLOTS + 1)
+        ]
+        notice = _gather([None, *p.notices], self.plan.env[NOTICE]).alias(_label(0))
+        return [*labels, notice]
+
+    def outputs(self) -> list[pl.Expr]:
         p, env = self.policy, self.plan.env
         actions = list(SEVERITY)
         columns = [
@@ -196,17 +208,21 @@ class PolarsPlan:
             pl.col(p.current_line).alias("previous_line_fen"),
             env[MASK].cast(pl.Int64).alias("reason_mask"),
         ]
-        width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
-        codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
-        for slot in range(1, REASON_SLOTS + 1):
-            lowest = pl.col(_rest(slot)).bitwise_trailing_zeros()
-            columns.append(_gather(codes, lowest).alias(f"reason_{slot}"))
-        columns.append(_gather([None, *p.notices], env[NOTICE]).alias("notice"))
+        columns += [
+            pl.when(pl.col(_rest(slot)) != 0).then(pl.col(_label(slot))).alias(f"reason_{slot}")
+            for slot in range(1, REASON_SLOTS + 1)
+        ]
+        columns.append(pl.when(env[NOTICE] != 0).then(pl.col(_label(0))).alias("notice"))
         columns += [
             env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
             for name, var in p.sub_lines.items()
         ]
         return columns
+
+
+def _label(slot: int) -> str:
+    """The text of a reason slot (or, for 0, of the notice), null or not."""
+    return f"_lw_label_{slot}"
 
 
 def _rest(slot: int) -> str:
@@ -228,9 +244,10 @@ def _enum_from_text(name: str, values: tuple[str, ...]) -> pl.Expr:
 
 
 def _gather(labels: Sequence[str | None], index: pl.Expr) -> pl.Expr:
-    categories = [label for label in labels if label is not None]
-    series = pl.Series(labels, dtype=pl.Enum(categories or [""]))
-    return pl.lit(series).gather(index)
+    """``labels[index]`` as an enum of the labels; a None label gathers the first one."""
+    categories = [label for label in labels if label is not None] or [""]
+    filled = [categories[0] if label is None else label for label in labels]
+    return pl.lit(pl.Series(filled, dtype=pl.Enum(categories))).gather(index)
 
 
 def evaluate_book(
