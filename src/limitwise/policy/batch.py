@@ -388,9 +388,9 @@ class BatchCompiler(Generic[T]):
                 changed[var] = self.case(
                     [(self.hit_in(hit, hits, len(effects)), self.settle_line(target))], env[var]
                 )
-        masks = [e.reason_mask for e in effects]
+        masks = [e.reason_mask or None for e in effects]
         if any(masks):
-            changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "mask"))
+            changed[MASK] = b.binary("|", env[MASK], self.first_code(hit, masks, "mask", None))
         stops = [k + 1 for k, e in enumerate(effects) if e.stop]
         if stops:
             changed[STOP] = b.binary("or", env[STOP], self.hit_in(hit, stops, len(effects)))
@@ -414,17 +414,23 @@ class BatchCompiler(Generic[T]):
             return b.binary("!=", hit, b.const(0, "hit"))
         return b.is_in(hit, tuple(hits), False)
 
-    def first_code(self, hit: T, codes: list[int | None], kind: Code, old: T) -> T:
-        """The code of the matched branch, or ``old`` where it sets none (or nothing hit);
-        a constant when every branch that sets one sets the same."""
+    def first_code(self, hit: T, codes: list[int | None], kind: Code, old: T | None) -> T:
+        """The code of the matched branch, or ``old`` (None: 0) where it sets none or nothing
+        hit: a choice between constants when there are at most two, else a lookup."""
         b = self.b
+        count, values = len(codes), sorted({code for code in codes if code is not None})
+        if len(values) <= 2:
+            branches = [
+                (self.hit_in(hit, [k + 1 for k, c in enumerate(codes) if c == v], count), v)
+                for v in values
+            ]
+            fallback = b.const(0, kind) if old is None else old
+            return b.case([(m, b.const(v, kind)) for m, v in branches], fallback)
+        value = b.lookup(hit, (0, *(code or 0 for code in codes)), kind)
+        if old is None:
+            return value
         setting = [k + 1 for k, code in enumerate(codes) if code is not None]
-        distinct = {code for code in codes if code is not None}
-        if len(distinct) == 1:
-            value = b.const(distinct.pop(), kind)
-        else:
-            value = b.lookup(hit, (0, *(code or 0 for code in codes)), kind)
-        return b.case([(self.hit_in(hit, setting, len(codes)), value)], old)
+        return b.case([(self.hit_in(hit, setting, count), value)], old)
 
     def collect_effects(
         self, env: dict[str, T], matched: list[T], effects: list[Effect]

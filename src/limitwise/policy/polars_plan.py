@@ -88,9 +88,10 @@ class PolarsBackend(Backend[pl.Expr]):
         return arg.is_in(list(values))
 
     def case(self, branches: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
-        """Constant choices (hit numbers, codes) as the first of flat when/thens that holds:
-        a when/then chain nests each next choice as a computed arm, whose inputs polars masks."""
-        if all(value.meta.is_literal() for _, value in [*branches, (otherwise, otherwise)]):
+        """Constant choices (hit numbers, codes) as the first of flat when/thens that holds
+        (else ``otherwise``): a when/then chain nests each next choice as a computed arm,
+        whose inputs polars masks."""
+        if all(value.meta.is_literal() for _, value in branches):
             return pl.coalesce(*(pl.when(cond).then(value) for cond, value in branches), otherwise)
         (first_cond, first_value), rest = branches[0], branches[1:]
         chain: Any = pl.when(first_cond).then(first_value)
