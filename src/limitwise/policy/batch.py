@@ -2,8 +2,10 @@
 
 The node logic is written once over a small :class:`Backend` interface and emitted either
 as polars expressions (:mod:`.polars_plan`) or as SQL (:mod:`.sql`, DuckDB and Spark).
-Every node becomes at most two stages of column definitions: first the matched rule or
-row per account (``_lw_hit_*`` / ``_lw_m_*``), then the variables its effects change. The
+Every node becomes a few stages of column definitions: first the matched rule or row per
+account (``_lw_hit_*`` / ``_lw_m_*``), then the variables its effects change, each stage
+after the arm columns (``_lw_arm_*``) its choices read, for a backend that wants computed
+choices as columns of their own (see ``Backend.arm_reads``). The
 action is carried as its severity code, the notice as its 1-based index (0 = none) and the
 reasons as a bit set (bit i = the i-th code of the catalogue); all three are turned into
 text in the final projection. These internal integers have a :data:`Code` type of their
