@@ -9,10 +9,11 @@ import duckdb
 import polars as pl
 import pytest
 import yaml
+from polars.testing import assert_frame_equal
 
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy.online import PolicyEvaluator
-from limitwise.policy.polars_plan import evaluate_book
+from limitwise.policy.polars_plan import PolarsPlan, evaluate_book
 from limitwise.policy.sql import compile_sql
 from limitwise.policy.validate import load_file
 from tests.policy.conftest import POLICIES
@@ -74,3 +75,24 @@ def test_a_bad_book_is_refused_naming_the_column(default_policy: Any) -> None:
         evaluate_book(default_policy, pl.DataFrame([{**base, "segment": "vip"}]))
     with pytest.raises(InvalidInput, match="lacks features: age_years"):
         evaluate_book(default_policy, pl.DataFrame([base]).drop("age_years"))
+
+
+def test_enum_text_is_read_as_the_enum_cast_reads_it(default_policy: Any) -> None:
+    """Short enums sent as text are matched value by value instead of cast; the plan must
+    read them exactly as the cast would, nulls included, and as an enum column already."""
+    cases = yaml.safe_load((POLICIES / "default.cases.yaml").read_text())
+    rows = [
+        {**base, "product": product}
+        for base in cases["bases"].values()
+        for product in ("standard", "car_owner", None)
+    ]
+    text = pl.DataFrame(rows).lazy()
+    enum = pl.Enum(["standard", "car_owner"])
+    plan = PolarsPlan(default_policy)
+    keep = ("segment", "product")
+    by_text = plan.apply(text, keep=keep).collect()
+    by_cast = plan.apply(text.with_columns(pl.col("product").cast(enum)), keep=keep).collect()
+    assert by_text.schema["product"] == enum
+    assert_frame_equal(by_text, by_cast)
+    with pytest.raises(pl.exceptions.OutOfBoundsError):
+        plan.apply(text.with_columns(product=pl.lit("truck"))).collect()

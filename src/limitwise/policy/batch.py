@@ -2,17 +2,21 @@
 
 The node logic is written once over a small :class:`Backend` interface and emitted either
 as polars expressions (:mod:`.polars_plan`) or as SQL (:mod:`.sql`, DuckDB and Spark).
-Every node becomes at most two stages of column definitions: first the matched rule or
-row per account (``_lw_hit_*`` / ``_lw_m_*``), then the variables its effects change. The
-action is carried as its severity code and the reasons as a bit set (bit i = the i-th code
-of the catalogue); both are turned into text in the final projection.
+Every node becomes a few stages of column definitions: first the matched rule or row per
+account (``_lw_hit_*`` / ``_lw_m_*``), then the variables its effects change, each stage
+after the arm columns (``_lw_arm_*``) its choices read, for a backend that wants computed
+choices as columns of their own (see ``Backend.arm_reads``). The
+action is carried as its severity code, the notice as its 1-based index (0 = none) and the
+reasons as a bit set (bit i = the i-th code of the catalogue); all three are turned into
+text in the final projection. These internal integers have a :data:`Code` type of their
+own, so a backend may store them narrower than a 64-bit ``int``.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from limitwise.policy.cells import cell_condition
 from limitwise.policy.compiled import (
@@ -44,6 +48,10 @@ from limitwise.policy.expr import (
 from limitwise.policy.schemas import SEVERITY
 
 T = TypeVar("T")
+Code = Literal["hit", "action", "notice", "mask"]
+"""Internal integers: a hit or band number (>= 0), a severity code, a notice number, a
+reason set. They mix only with their own kind (and bools), never with policy values."""
+Kind = Type | Code
 ACTION, MASK, NOTICE, STOP, LINE = "_lw_action", "_lw_mask", "_lw_notice", "_lw_stop", "line_fen"
 
 
@@ -51,7 +59,7 @@ class Backend(ABC, Generic[T]):
     """The column operations the node logic needs; one implementation per engine."""
 
     @abstractmethod
-    def const(self, value: Scalar, type_: Type) -> T: ...
+    def const(self, value: Scalar, type_: Kind) -> T: ...
     @abstractmethod
     def col(self, name: str) -> T: ...
     @abstractmethod
@@ -72,13 +80,26 @@ class Backend(ABC, Generic[T]):
     def round_step(self, value: T, step: int) -> T:
         """``floor(value / step + 0.5) * step`` as a 64-bit integer."""
 
-    @abstractmethod
-    def cast(self, value: T, type_: Type) -> T:
-        """To ``float`` (double) or ``int`` (bool -> 0/1, 64-bit)."""
+    def settle(self, value: T, step: int, low: int, high: int) -> T:
+        """``max(low, min(high, round_step(value, step)))``, a 64-bit integer."""
+        rounded = self.round_step(value, step)
+        high_cut = self.extreme("min", [self.const(high, "int"), rounded])
+        return self.extreme("max", [self.const(low, "int"), high_cut])
 
     @abstractmethod
-    def lookup(self, index: T, values: tuple[Scalar, ...], type_: Type) -> T:
-        """``values[index]`` for a 0-based integer column."""
+    def cast(self, value: T, type_: Kind) -> T:
+        """To ``float`` (double), ``int`` (bool -> 0/1, 64-bit) or a code (bool -> 0/1)."""
+
+    @abstractmethod
+    def lookup(self, index: T, values: tuple[Scalar, ...], type_: Kind) -> T:
+        """``values[index]`` for a 0-based ``hit`` column."""
+
+    def arm_reads(self, value: T) -> frozenset[str] | None:
+        """Whether a value chosen by ``case`` is better computed first as a column of its own,
+        on every row: if so the columns it reads, else None (keep it inline). Polars computes
+        a when/then arm on inputs masked to the rows that choose it, which sends its kernels
+        down their slow null-aware paths; SQL needs nothing of the kind."""
+        return None
 
     def column_name(self, var: str, version: int) -> str:
         """The column holding ``var`` after its ``version``-th change (SQL needs fresh names;
@@ -107,6 +128,8 @@ class BatchCompiler(Generic[T]):
         self.versions: dict[str, int] = {}
         self.stages: list[Stage[T]] = []
         self.may_stop = False
+        self.arms: list[dict[str, T]] = []
+        """Arm columns for the next stage, by level (a level reads only lower ones)."""
 
     def compile(self) -> Plan[T]:
         b, p = self.b, self.policy
@@ -114,9 +137,9 @@ class BatchCompiler(Generic[T]):
         for name, (type_, value) in p.variables.items():
             env[name] = b.const(value, type_)
         env[LINE] = b.col(p.current_line)
-        env[ACTION] = b.const(SEVERITY[p.default_action], "int")
-        env[MASK] = b.const(0, "int")
-        env[NOTICE] = b.const(-1, "int")
+        env[ACTION] = b.const(SEVERITY[p.default_action], "action")
+        env[MASK] = b.const(0, "mask")
+        env[NOTICE] = b.const(0, "notice")
         env[STOP] = b.const(False, "bool")
         for step in p.steps:
             env = self.step(step, env)
@@ -131,7 +154,7 @@ class BatchCompiler(Generic[T]):
         if isinstance(e, Var):
             if e.name == "action":
                 codes = [
-                    (b.binary("==", env[ACTION], b.const(code, "int")), b.const(a, "str"))
+                    (b.binary("==", env[ACTION], b.const(code, "action")), b.const(a, "str"))
                     for a, code in SEVERITY.items()
                 ]
                 return b.case(codes, b.const(self.policy.default_action, "str"))
@@ -163,14 +186,14 @@ class BatchCompiler(Generic[T]):
             otherwise = self.expr(e.otherwise, env)
             if e.type == "float":
                 then, otherwise = b.cast(then, "float"), b.cast(otherwise, "float")
-            return b.case([(self.expr(e.cond, env), then)], otherwise)
+            return self.case([(self.expr(e.cond, env), then)], otherwise)
         return self.call(e, env)
 
     def compare(self, e: Cmp, env: dict[str, T]) -> T:
         b = self.b
         for var, const in ((e.left, e.right), (e.right, e.left)):
             if isinstance(var, Var) and var.name == "action" and isinstance(const, Const):
-                code = b.const(SEVERITY[str(const.value)], "int")
+                code = b.const(SEVERITY[str(const.value)], "action")
                 return b.binary(e.op, env[ACTION], code)
         return b.binary(e.op, self.expr(e.left, env), self.expr(e.right, env))
 
@@ -211,8 +234,31 @@ class BatchCompiler(Generic[T]):
             out = self.b.binary("and", out, c)
         return out
 
+    def case(self, branches: list[tuple[T, T]], otherwise: T) -> T:
+        """``Backend.case`` with its computed values as arm columns where the backend wants
+        them (see ``Backend.arm_reads``). Every arm is computed on every row, so an arm must
+        not fail on rows that do not choose it (no evaluator divides by a variable)."""
+        arms = [(cond, self.arm(value)) for cond, value in branches]
+        return self.b.case(arms, self.arm(otherwise))
+
+    def arm(self, value: T) -> T:
+        reads = self.b.arm_reads(value)
+        if reads is None:
+            return value
+        level = 1 + max((k for k, arms in enumerate(self.arms) if reads & arms.keys()), default=-1)
+        if level == len(self.arms):
+            self.arms.append({})
+        name = f"_lw_arm_{sum(len(arms) for arms in self.arms)}"
+        self.arms[level][name] = value
+        return self.b.col(name)
+
     def emit(self, env: dict[str, T], changed: dict[str, T]) -> dict[str, T]:
-        """Materialise the changed variables as one stage; return the updated environment."""
+        """Materialise the changed variables as one stage, after the arm columns they read;
+        return the updated environment. (Arms are only made while building the values of
+        the next stage, so arm names can be reused from stage to stage.)"""
+        for arms in self.arms:
+            self.stages.append(Stage([(name, name, value) for name, value in arms.items()]))
+        self.arms = []
         stage: Stage[T] = Stage()
         out = dict(env)
         for var, value in changed.items():
@@ -225,7 +271,7 @@ class BatchCompiler(Generic[T]):
         return out
 
     def guarded(self, active: T | None, new: T, old: T) -> T:
-        return new if active is None else self.b.case([(active, new)], old)
+        return new if active is None else self.case([(active, new)], old)
 
     def step(self, step: Step, env: dict[str, T]) -> dict[str, T]:
         active = self.active(step, env)
@@ -261,24 +307,23 @@ class BatchCompiler(Generic[T]):
         b = self.b
         row = self.band(step.row_input, step.row_breaks, env)
         column = self.band(step.column_input, step.column_breaks, env)
-        width = b.const(len(step.column_breaks) + 1, "int")
+        width = b.const(len(step.column_breaks) + 1, "hit")
         index = b.binary("+", b.binary("*", row, width), column)
         return b.lookup(index, step.values, self.policy.variables[step.assign][0])
 
     def band(self, e: Expr, breaks: tuple[int | float, ...], env: dict[str, T]) -> T:
-        """How many breakpoints are <= x (the same count ``bisect_right`` gives)."""
+        """How many breakpoints are <= x (the same count ``bisect_right`` gives): the number
+        of the highest one that is, as breakpoints are in order."""
         b = self.b
         x = self.expr(e, env)
-        counts = [
-            b.cast(
-                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")), "int"
+        highest_first = [
+            (
+                b.binary(">=", x, b.const(br, "float" if isinstance(br, float) else "int")),
+                b.const(k, "hit"),
             )
-            for br in breaks
+            for k, br in reversed(list(enumerate(breaks, 1)))
         ]
-        out = counts[0]
-        for c in counts[1:]:
-            out = b.binary("+", out, c)
-        return out
+        return b.case(highest_first, b.const(0, "hit"))
 
     def hits(
         self,
@@ -296,8 +341,8 @@ class BatchCompiler(Generic[T]):
         if active is not None:
             tests = [b.binary("and", active, t) for t in tests]
         if hit == "first":
-            branches = [(t, b.const(k + 1, "int")) for k, t in enumerate(tests)]
-            hit_env = self.emit(env, {f"_lw_hit_{node_id}": b.case(branches, b.const(0, "int"))})
+            branches = [(t, b.const(k + 1, "hit")) for k, t in enumerate(tests)]
+            hit_env = self.emit(env, {f"_lw_hit_{node_id}": b.case(branches, b.const(0, "hit"))})
             return self.first_effects(
                 hit_env, hit_env[f"_lw_hit_{node_id}"], [e for _, e in conditions]
             )
@@ -324,7 +369,7 @@ class BatchCompiler(Generic[T]):
         per branch, so they are looked up by the hit number instead of a CASE chain; the
         line targets are chosen first and rounded and clamped once."""
         b = self.b
-        matched = [b.binary("==", hit, b.const(k + 1, "int")) for k in range(len(effects))]
+        matched = [b.binary("==", hit, b.const(k + 1, "hit")) for k in range(len(effects))]
         per_branch = [self.effect_values(e, env, settle=False) for e in effects]
         variables = list(dict.fromkeys(v for values in per_branch for v in values))
         changed: dict[str, T] = {}
@@ -335,31 +380,59 @@ class BatchCompiler(Generic[T]):
                 if var in values
             ]
             if var != LINE:
-                changed[var] = b.case(branches, env[var])
+                changed[var] = self.case(branches, env[var])
             elif len(branches) == 1:
                 ((m, target),) = branches
-                changed[var] = b.case([(m, self.settle_line(target))], env[var])
+                changed[var] = self.case([(m, self.settle_line(target))], env[var])
             else:
-                hits = tuple(k + 1 for k, values in enumerate(per_branch) if var in values)
-                target = b.case(branches, b.const(0.0, "float"))
-                changed[var] = b.case(
-                    [(b.is_in(hit, hits, False), self.settle_line(target))], env[var]
+                hits = [k + 1 for k, values in enumerate(per_branch) if var in values]
+                target = self.case(branches, b.const(0.0, "float"))
+                changed[var] = self.case(
+                    [(self.hit_in(hit, hits, len(effects)), self.settle_line(target))], env[var]
                 )
-        masks = [e.reason_mask for e in effects]
+        masks = [e.reason_mask or None for e in effects]
         if any(masks):
-            changed[MASK] = b.binary("|", env[MASK], b.lookup(hit, (0, *masks), "int"))
-        if any(e.stop for e in effects):
-            stops = (False, *(e.stop for e in effects))
-            changed[STOP] = b.binary("or", env[STOP], b.lookup(hit, stops, "bool"))
-        actions = [SEVERITY[e.action] if e.action is not None else -1 for e in effects]
+            changed[MASK] = b.binary("|", env[MASK], self.first_code(hit, masks, "mask", None))
+        stops = [k + 1 for k, e in enumerate(effects) if e.stop]
+        if stops:
+            changed[STOP] = b.binary("or", env[STOP], self.hit_in(hit, stops, len(effects)))
+        actions = [SEVERITY[e.action] if e.action is not None else None for e in effects]
         notices = [
-            self.policy.notices.index(e.notice) if e.notice is not None else -1 for e in effects
+            self.policy.notices.index(e.notice) + 1 if e.notice is not None else None
+            for e in effects
         ]
-        for var, codes in ((ACTION, actions), (NOTICE, notices)):
-            if any(code >= 0 for code in codes):
-                code = b.lookup(hit, (-1, *codes), "int")
-                changed[var] = b.case([(b.binary(">=", code, b.const(0, "int")), code)], env[var])
+        if any(code is not None for code in actions):
+            changed[ACTION] = self.first_code(hit, actions, "action", env[ACTION])
+        if any(code is not None for code in notices):
+            changed[NOTICE] = self.first_code(hit, notices, "notice", env[NOTICE])
         return self.emit(env, changed)
+
+    def hit_in(self, hit: T, hits: list[int], count: int) -> T:
+        """Whether the hit number is one of ``hits`` (of 1..``count``)."""
+        b = self.b
+        if len(hits) == 1:
+            return b.binary("==", hit, b.const(hits[0], "hit"))
+        if len(hits) == count:
+            return b.binary("!=", hit, b.const(0, "hit"))
+        return b.is_in(hit, tuple(hits), False)
+
+    def first_code(self, hit: T, codes: list[int | None], kind: Code, old: T | None) -> T:
+        """The code of the matched branch, or ``old`` (None: 0) where it sets none or nothing
+        hit: a choice between constants when there are at most two, else a lookup."""
+        b = self.b
+        count, values = len(codes), sorted({code for code in codes if code is not None})
+        if len(values) <= 2:
+            branches = [
+                (self.hit_in(hit, [k + 1 for k, c in enumerate(codes) if c == v], count), v)
+                for v in values
+            ]
+            fallback = b.const(0, kind) if old is None else old
+            return b.case([(m, b.const(v, kind)) for m, v in branches], fallback)
+        value = b.lookup(hit, (0, *(code or 0 for code in codes)), kind)
+        if old is None:
+            return value
+        setting = [k + 1 for k, code in enumerate(codes) if code is not None]
+        return b.case([(self.hit_in(hit, setting, count), value)], old)
 
     def collect_effects(
         self, env: dict[str, T], matched: list[T], effects: list[Effect]
@@ -375,19 +448,19 @@ class BatchCompiler(Generic[T]):
             values = self.effect_values(effect, env)
             if values:
                 env = self.emit(
-                    env, {var: b.case([(m, value)], env[var]) for var, value in values.items()}
+                    env, {var: self.case([(m, value)], env[var]) for var, value in values.items()}
                 )
         rows = list(zip(matched, effects, strict=True))
         changed: dict[str, T] = {}
         mask = env[MASK]
         for m, effect in rows:
             if effect.reason_mask:
-                bits = b.binary("*", b.cast(m, "int"), b.const(effect.reason_mask, "int"))
+                bits = b.case([(m, b.const(effect.reason_mask, "mask"))], b.const(0, "mask"))
                 mask = b.binary("|", mask, bits)
         if any(e.reason_mask for _, e in rows):
             changed[MASK] = mask
         notices = [
-            (m, b.const(self.policy.notices.index(e.notice), "int"))
+            (m, b.const(self.policy.notices.index(e.notice) + 1, "notice"))
             for m, e in reversed(rows)
             if e.notice is not None
         ]
@@ -397,13 +470,13 @@ class BatchCompiler(Generic[T]):
         if stops:
             changed[STOP] = b.binary("or", env[STOP], self.any_of(stops))
         ranked = [
-            b.case([(m, b.const(SEVERITY[e.action], "int"))], b.const(-1, "int"))
+            b.case([(m, b.const(SEVERITY[e.action], "action"))], b.const(-1, "action"))
             for m, e in rows
             if e.action is not None
         ]
         if ranked:
-            worst = ranked[0] if len(ranked) == 1 else b.extreme("max", ranked)
-            found = b.binary(">=", worst, b.const(0, "int"))
+            worst = self.arm(ranked[0] if len(ranked) == 1 else b.extreme("max", ranked))
+            found = b.binary(">=", worst, b.const(0, "action"))
             changed[ACTION] = b.case([(found, worst)], before)
         return self.emit(env, changed)
 
@@ -427,15 +500,8 @@ class BatchCompiler(Generic[T]):
     def settle_line(self, target: T) -> T:
         """Round to the line step and clamp to the product range. Rounding divides in
         doubles, so an integer target may be cast to double first without any change."""
-        b, p = self.b, self.policy
-        rounded = b.round_step(target, p.line_step_fen)
-        return b.extreme(
-            "max",
-            [
-                b.const(p.line_min_fen, "int"),
-                b.extreme("min", [b.const(p.line_max_fen, "int"), rounded]),
-            ],
-        )
+        p = self.policy
+        return self.b.settle(target, p.line_step_fen, p.line_min_fen, p.line_max_fen)
 
 
 def _row_condition(step: TableStep, index: int) -> Expr:

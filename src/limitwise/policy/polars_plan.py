@@ -8,23 +8,53 @@ from typing import Any
 import polars as pl
 
 from limitwise.kit.errors import InvalidInput
-from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
-from limitwise.policy.compiled import Policy
-from limitwise.policy.expr import Scalar, Type
+from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler, Kind
+from limitwise.policy.compiled import MatrixStep, Policy, RulesetStep, TableStep
+from limitwise.policy.expr import Scalar
 from limitwise.policy.schemas import SEVERITY
 
-DTYPES: dict[Type, Any] = {
+DTYPES: dict[Kind, Any] = {
     "int": pl.Int64,
     "float": pl.Float64,
     "bool": pl.Boolean,
     "str": pl.String,
 }
 REASON_SLOTS = 4
+MATCHED_ENUM_VALUES = 4
+"""Up to this many values, a text column is matched against each value to become an enum
+(a few comparisons of short strings); longer enums are hashed by a cast."""
+
+
+def code_dtypes(policy: Policy) -> dict[Kind, Any]:
+    """The narrowest integer types that hold the policy's internal codes: fewer bytes per
+    account to compute and write than 64-bit integers."""
+    counts = [1]
+    for step in policy.steps:
+        if isinstance(step, RulesetStep):
+            counts.append(len(step.branches))
+        elif isinstance(step, TableStep):
+            counts.append(len(step.rows))
+        elif isinstance(step, MatrixStep):
+            counts.append(len(step.values))
+    return {
+        **DTYPES,
+        "hit": _unsigned(max(counts)),
+        "action": pl.Int8,
+        "notice": _unsigned(len(policy.notices)),
+        "mask": pl.UInt32 if len(policy.reason_codes) <= 32 else pl.UInt64,
+    }
+
+
+def _unsigned(largest: int) -> Any:
+    return pl.UInt8 if largest < 1 << 8 else pl.UInt16 if largest < 1 << 16 else pl.UInt32
 
 
 class PolarsBackend(Backend[pl.Expr]):
-    def const(self, value: Scalar, type_: Type) -> pl.Expr:
-        return pl.lit(value, dtype=DTYPES[type_])
+    def __init__(self, policy: Policy) -> None:
+        self.dtypes = code_dtypes(policy)
+
+    def const(self, value: Scalar, type_: Kind) -> pl.Expr:
+        return pl.lit(value, dtype=self.dtypes[type_])
 
     def col(self, name: str) -> pl.Expr:
         return pl.col(name)
@@ -58,6 +88,11 @@ class PolarsBackend(Backend[pl.Expr]):
         return arg.is_in(list(values))
 
     def case(self, branches: list[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr) -> pl.Expr:
+        """Constant choices (hit numbers, codes) as the first of flat when/thens that holds
+        (else ``otherwise``): a when/then chain nests each next choice as a computed arm,
+        whose inputs polars masks."""
+        if all(value.meta.is_literal() for _, value in branches):
+            return pl.coalesce(*(pl.when(cond).then(value) for cond, value in branches), otherwise)
         (first_cond, first_value), rest = branches[0], branches[1:]
         chain: Any = pl.when(first_cond).then(first_value)
         for cond, value in rest:
@@ -69,13 +104,29 @@ class PolarsBackend(Backend[pl.Expr]):
         return pl.min_horizontal(*args) if func == "min" else pl.max_horizontal(*args)
 
     def round_step(self, value: pl.Expr, step: int) -> pl.Expr:
-        return ((value / step) + 0.5).floor().cast(pl.Int64) * step
+        """Cast as Rust's ``as`` does (saturating, NaN to 0): about half the strict cast's
+        cost, and the same integers in the range every evaluator supports (below 2^63)."""
+        return ((value / step) + 0.5).floor().cast(pl.Int64, wrap_numerical=True) * step
 
-    def cast(self, value: pl.Expr, type_: Type) -> pl.Expr:
-        return value.cast(DTYPES[type_])
+    def settle(self, value: pl.Expr, step: int, low: int, high: int) -> pl.Expr:
+        """Clamped while still a double, then cast. The same integer as clamping the rounded
+        integer whenever the bounds are exact doubles, as rounding to a double keeps order;
+        no integer multiply can overflow, and a huge target settles at ``high`` as online."""
+        if max(abs(low), abs(high)) > 2**53:
+            return super().settle(value, step, low, high)
+        multiple = ((value / step) + 0.5).floor() * float(step)
+        clamped = pl.max_horizontal(float(low), pl.min_horizontal(float(high), multiple))
+        return clamped.cast(pl.Int64, wrap_numerical=True)
 
-    def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Type) -> pl.Expr:
-        return pl.lit(pl.Series(values, dtype=DTYPES[type_])).gather(index)
+    def cast(self, value: pl.Expr, type_: Kind) -> pl.Expr:
+        return value.cast(self.dtypes[type_])
+
+    def lookup(self, index: pl.Expr, values: tuple[Scalar, ...], type_: Kind) -> pl.Expr:
+        return pl.lit(pl.Series(values, dtype=self.dtypes[type_])).gather(index)
+
+    def arm_reads(self, value: pl.Expr) -> frozenset[str] | None:
+        reads = frozenset(value.meta.root_names())
+        return None if value.meta.is_column() or not reads else reads
 
     def column_name(self, var: str, version: int) -> str:
         return var
@@ -87,12 +138,16 @@ class PolarsPlan:
     Output columns: ``action``, ``line_fen``, ``previous_line_fen``, ``reason_mask``,
     ``reason_1`` .. ``reason_4`` (highest priority first), ``notice`` (the text ones as
     ``pl.Enum``) and one
-    ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry.
+    ``sub_line_<name>_fen`` per product sub-line; ``keep`` names input columns to carry
+    (in their declared types). A text value outside a short enum's declared ones fails the
+    collect with ``OutOfBoundsError`` (see ``_enum_from_text``); ``evaluate_book`` turns
+    that into ``InvalidInput`` naming the column.
     """
 
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.plan = BatchCompiler(policy, PolarsBackend()).compile()
+        self.backend = PolarsBackend(policy)
+        self.plan = BatchCompiler(policy, self.backend).compile()
 
     def apply(self, book: pl.LazyFrame, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
         p = self.policy
@@ -104,17 +159,48 @@ class PolarsPlan:
                 field="book",
                 code="missing_features",
             )
-        frame = book.with_columns(
-            pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
-            for name, info in p.features.items()
-        )
+        frame = book.with_columns(self.typed_features(schema))
         for stage in self.plan.stages:
             frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
-        return frame.select(*keep, *self.outputs())
+        rest = self.plan.env[MASK].alias(_rest(1))
+        for slot in range(1, REASON_SLOTS + 1):  # a column each: polars does not share them
+            frame = frame.with_columns(rest)
+            rest = (pl.col(_rest(slot)) & (pl.col(_rest(slot)) - 1)).alias(_rest(slot + 1))
+        return frame.with_columns(self.labels()).select(*keep, *self.outputs())
+
+    def typed_features(self, schema: pl.Schema) -> list[pl.Expr]:
+        """Each feature in its declared type; a column already of that type is left alone."""
+        typed = []
+        for name, info in self.policy.features.items():
+            dtype = pl.Enum(info.values) if info.values else DTYPES[info.type]
+            if schema[name] == dtype:
+                continue
+            if (
+                info.values
+                and schema[name] == pl.String
+                and len(info.values) <= MATCHED_ENUM_VALUES
+            ):
+                typed.append(_enum_from_text(name, info.values))
+            else:
+                typed.append(pl.col(name).cast(dtype))
+        return typed
+
+    def labels(self) -> list[pl.Expr]:
+        """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
+        built per row); the i-th reason is found by clearing the lowest set bit i-1 times.
+        Each slot and the notice are gathered as if set, from a series without nulls (a
+        gather that copies nulls costs twice as much); ``outputs`` nulls the unset ones."""
+        p = self.policy
+        width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
+        codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
+        labels = [
+            _gather(codes, pl.col(_rest(slot)).bitwise_trailing_zeros()).alias(_label(slot))
+            for slot in range(1, REASON_SLOTS + 1)
+        ]
+        notice = _gather([None, *p.notices], self.plan.env[NOTICE]).alias(_label(0))
+        return [*labels, notice]
 
     def outputs(self) -> list[pl.Expr]:
-        """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
-        built per row); the i-th reason is found by clearing the lowest set bit i-1 times."""
         p, env = self.policy, self.plan.env
         actions = list(SEVERITY)
         columns = [
@@ -123,14 +209,11 @@ class PolarsPlan:
             pl.col(p.current_line).alias("previous_line_fen"),
             env[MASK].cast(pl.Int64).alias("reason_mask"),
         ]
-        rest = env[MASK].cast(pl.Int64)
-        codes = list(p.reason_codes)
-        for slot in range(1, REASON_SLOTS + 1):
-            bit = pl.min_horizontal(rest.bitwise_trailing_zeros().cast(pl.Int64), len(codes))
-            columns.append(_gather([*codes, None], bit).alias(f"reason_{slot}"))
-            rest = rest & (rest - 1)
-        notices = [None, *p.notices]
-        columns.append(_gather(notices, env[NOTICE] + 1).alias("notice"))
+        columns += [
+            pl.when(pl.col(_rest(slot)) != 0).then(pl.col(_label(slot))).alias(f"reason_{slot}")
+            for slot in range(1, REASON_SLOTS + 1)
+        ]
+        columns.append(pl.when(env[NOTICE] != 0).then(pl.col(_label(0))).alias("notice"))
         columns += [
             env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
             for name, var in p.sub_lines.items()
@@ -138,10 +221,34 @@ class PolarsPlan:
         return columns
 
 
+def _label(slot: int) -> str:
+    """The text of a reason slot (or, for 0, of the notice), null or not."""
+    return f"_lw_label_{slot}"
+
+
+def _rest(slot: int) -> str:
+    """The reason set with its ``slot - 1`` lowest bits cleared."""
+    return f"_lw_reasons_{slot}"
+
+
+def _enum_from_text(name: str, values: tuple[str, ...]) -> pl.Expr:
+    """``cast(pl.Enum(values))`` by comparisons: each text becomes the number of its value,
+    and that number gathers the enum. An undeclared text gathers out of bounds, so the plan
+    fails (``OutOfBoundsError``, where the cast raises ``InvalidOperationError``); a null
+    stays null as with the cast."""
+    text, code = pl.col(name), pl.lit(len(values), dtype=pl.UInt8)
+    chain: Any = pl.when(text == values[0]).then(pl.lit(0, dtype=pl.UInt8))
+    for k, value in enumerate(values[1:], 1):
+        chain = chain.when(text == value).then(pl.lit(k, dtype=pl.UInt8))
+    codes: pl.Expr = chain.when(text.is_not_null()).then(code)
+    return pl.lit(pl.Series(values, dtype=pl.Enum(values))).gather(codes).alias(name)
+
+
 def _gather(labels: Sequence[str | None], index: pl.Expr) -> pl.Expr:
-    categories = [label for label in labels if label is not None]
-    series = pl.Series(labels, dtype=pl.Enum(categories or [""]))
-    return pl.lit(series).gather(index)
+    """``labels[index]`` as an enum of the labels; a None label gathers the first one."""
+    categories = [label for label in labels if label is not None] or [""]
+    filled = [categories[0] if label is None else label for label in labels]
+    return pl.lit(pl.Series(filled, dtype=pl.Enum(categories))).gather(index)
 
 
 def evaluate_book(
@@ -165,7 +272,24 @@ def evaluate_book(
     plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
     try:
         return plan.collect(engine="streaming" if streaming else "auto")
-    except pl.exceptions.InvalidOperationError as exc:
+    except (pl.exceptions.InvalidOperationError, pl.exceptions.OutOfBoundsError) as exc:
+        problem = _schema_problem(policy, book.lazy()) or str(exc)
         raise InvalidInput(
-            f"the book does not fit the feature schema: {exc}", field="book", code="bad_feature"
+            f"the book does not fit the feature schema: {problem}",
+            field="book",
+            code="bad_feature",
         ) from None
+
+
+def _schema_problem(policy: Policy, book: pl.LazyFrame) -> str | None:
+    """What the plain casts of the features say about a book the plan refused (they name
+    the column and its bad values)."""
+    casts = [
+        pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
+        for name, info in policy.features.items()
+    ]
+    try:
+        book.select(casts).collect()
+    except pl.exceptions.InvalidOperationError as exc:
+        return str(exc)
+    return None

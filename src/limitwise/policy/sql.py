@@ -11,18 +11,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler
+from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler, Kind
 from limitwise.policy.compiled import Policy
 from limitwise.policy.expr import Scalar, Type
 from limitwise.policy.polars_plan import REASON_SLOTS
 from limitwise.policy.schemas import SEVERITY
 
 Dialect = Literal["duckdb", "spark"]
-SQL_TYPES: dict[Type, str] = {
+SQL_TYPES: dict[Kind, str] = {
     "int": "BIGINT",
     "float": "DOUBLE",
     "bool": "BOOLEAN",
     "str": "VARCHAR",
+    **dict.fromkeys(("hit", "action", "notice", "mask"), "BIGINT"),
 }
 OPERATORS = {"==": "=", "!=": "<>", "and": "AND", "or": "OR"}
 
@@ -31,7 +32,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def literal(value: Scalar, type_: Type) -> str:
+def literal(value: Scalar, type_: Kind) -> str:
     if type_ == "bool" or isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if type_ == "str":
@@ -46,7 +47,7 @@ class SqlBackend(Backend[str]):
         self.dialect = dialect
         self.q = quote_ident if dialect == "duckdb" else (lambda n: f"`{n}`")
 
-    def const(self, value: Scalar, type_: Type) -> str:
+    def const(self, value: Scalar, type_: Kind) -> str:
         return literal(value, type_)
 
     def col(self, name: str) -> str:
@@ -76,14 +77,14 @@ class SqlBackend(Backend[str]):
             f" * {literal(step, 'int')})"
         )
 
-    def cast(self, value: str, type_: Type) -> str:
+    def cast(self, value: str, type_: Kind) -> str:
         return f"CAST({value} AS {self.type_name(type_)})"
 
-    def type_name(self, type_: Type) -> str:
+    def type_name(self, type_: Kind) -> str:
         """Spark spells the string type STRING (its VARCHAR needs a length)."""
         return "STRING" if type_ == "str" and self.dialect == "spark" else SQL_TYPES[type_]
 
-    def lookup(self, index: str, values: tuple[Scalar, ...], type_: Type) -> str:
+    def lookup(self, index: str, values: tuple[Scalar, ...], type_: Kind) -> str:
         items = ", ".join(literal(v, type_) for v in values)
         if self.dialect == "duckdb":
             return f"list_extract([{items}], {index} + 1)"
@@ -129,7 +130,9 @@ def compile_sql(
         f"{reason_slot(policy, env[MASK], slot)} AS reason_{slot}"
         for slot in range(1, REASON_SLOTS + 1)
     ]
-    notices = [(f"({env[NOTICE]} = {i})", literal(n, "str")) for i, n in enumerate(policy.notices)]
+    notices = [
+        (f"({env[NOTICE]} = {i})", literal(n, "str")) for i, n in enumerate(policy.notices, 1)
+    ]
     outputs.append(f"{backend.case(notices, 'NULL') if notices else 'NULL'} AS notice")
     outputs += [
         f"CAST({env[var]} AS BIGINT) AS sub_line_{name}_fen"
