@@ -18,7 +18,6 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Generic, Literal, TypeVar
 
-from limitwise.policy.cells import cell_condition
 from limitwise.policy.compiled import (
     Effect,
     ExpressionStep,
@@ -28,7 +27,6 @@ from limitwise.policy.compiled import (
     RulesetStep,
     ScorecardStep,
     Step,
-    TableStep,
 )
 from limitwise.policy.expr import (
     Bin,
@@ -291,7 +289,7 @@ class BatchCompiler(Generic[T]):
         if isinstance(step, RulesetStep):
             conditions = [(br.condition, br.effect) for br in step.branches]
         else:
-            conditions = [(_row_condition(step, i), row.effect) for i, row in enumerate(step.rows)]
+            conditions = [(step.row_condition(i), row.effect) for i, row in enumerate(step.rows)]
         hit = "collect" if step.hit == "collect" else "first"
         env = self.hits(step.id, hit, conditions, env, active)
         self.may_stop = self.may_stop or any(effect.stop for _, effect in conditions)
@@ -502,12 +500,3 @@ class BatchCompiler(Generic[T]):
         doubles, so an integer target may be cast to double first without any change."""
         p = self.policy
         return self.b.settle(target, p.line_step_fen, p.line_min_fen, p.line_max_fen)
-
-
-def _row_condition(step: TableStep, index: int) -> Expr:
-    row = step.rows[index]
-    parts = [cell_condition(cell, arg) for cell, arg in zip(row.cells, step.inputs, strict=True)]
-    parts = [p for p in parts if p != Const(True, "bool")]
-    if not parts:
-        return Const(True, "bool")
-    return parts[0] if len(parts) == 1 else BoolOp("and", tuple(parts))
