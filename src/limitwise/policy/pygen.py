@@ -51,6 +51,7 @@ from limitwise.policy.expr import (
     In,
     Neg,
     Not,
+    Scalar,
     Var,
 )
 from limitwise.policy.schemas import SEVERITY
@@ -103,56 +104,71 @@ CMP_OPS: dict[str, type[ast.cmpop]] = {
 # -- expressions ------------------------------------------------------------------------
 
 
-def expression(e: Expr, load: Load) -> ast.expr:
-    """The Python expression computing ``e``; ``load`` gives the node reading a name.
+class Expressions:
+    """Python expressions computing policy expressions; ``load`` gives the node reading a
+    name. With ``codes``, text is replaced by integer codes and ``in`` by ``==`` tests (the
+    form numba compiles: :mod:`.kernel`)."""
 
-    A ``float``-typed ``min``/``max``/``clamp``/``abs``/``if`` is wrapped in ``float()``:
-    Python's ``min(1, 2.5)`` is the int 1, but the policy language says a double."""
-    node = _raw(e, load)
-    if e.type == "float" and isinstance(e, (Call, IfElse)):
-        return _call("float", node)
-    return node
+    def __init__(self, load: Load, codes: Mapping[str, int] | None = None) -> None:
+        self.load, self.codes = load, codes
 
+    def emit(self, e: Expr) -> ast.expr:
+        """A ``float``-typed ``min``/``max``/``clamp``/``abs``/``if`` is wrapped in
+        ``float()``: Python's ``min(1, 2.5)`` is the int 1, but the language says a double."""
+        node = self._raw(e)
+        if e.type == "float" and isinstance(e, (Call, IfElse)):
+            return _call("float", node)
+        return node
 
-def _raw(e: Expr, load: Load) -> ast.expr:
-    if isinstance(e, Const):
-        return ast.Constant(e.value)
-    if isinstance(e, Var):
-        return load(e.name)
-    if isinstance(e, Neg):
-        return ast.UnaryOp(ast.USub(), expression(e.arg, load))
-    if isinstance(e, Not):
-        return ast.UnaryOp(ast.Not(), expression(e.arg, load))
-    if isinstance(e, Bin):
-        return ast.BinOp(expression(e.left, load), BIN_OPS[e.op](), expression(e.right, load))
-    if isinstance(e, Cmp):
-        left, right = expression(e.left, load), expression(e.right, load)
-        return ast.Compare(left, [CMP_OPS[e.op]()], [right])
-    if isinstance(e, BoolOp):
-        op = ast.And() if e.op == "and" else ast.Or()
-        return ast.BoolOp(op, [expression(a, load) for a in e.args])
-    if isinstance(e, In):
-        test = ast.NotIn() if e.negate else ast.In()
-        return ast.Compare(expression(e.arg, load), [test], [_literal(frozenset(e.values))])
-    if isinstance(e, IfElse):
-        return ast.IfExp(
-            expression(e.cond, load), expression(e.then, load), expression(e.otherwise, load)
-        )
-    return _function(e, load)
+    def constant(self, value: Scalar) -> ast.expr:
+        if isinstance(value, str) and self.codes is not None:
+            return ast.Constant(self.codes[value])
+        return ast.Constant(value)
 
+    def _raw(self, e: Expr) -> ast.expr:
+        emit = self.emit
+        if isinstance(e, Const):
+            return self.constant(e.value)
+        if isinstance(e, Var):
+            return self.load(e.name)
+        if isinstance(e, Neg):
+            return ast.UnaryOp(ast.USub(), emit(e.arg))
+        if isinstance(e, Not):
+            return ast.UnaryOp(ast.Not(), emit(e.arg))
+        if isinstance(e, Bin):
+            return ast.BinOp(emit(e.left), BIN_OPS[e.op](), emit(e.right))
+        if isinstance(e, Cmp):
+            return ast.Compare(emit(e.left), [CMP_OPS[e.op]()], [emit(e.right)])
+        if isinstance(e, BoolOp):
+            op = ast.And() if e.op == "and" else ast.Or()
+            return ast.BoolOp(op, [emit(a) for a in e.args])
+        if isinstance(e, In):
+            return self.membership(e)
+        if isinstance(e, IfElse):
+            return ast.IfExp(emit(e.cond), emit(e.then), emit(e.otherwise))
+        return self._function(e)
 
-def _function(e: Call, load: Load) -> ast.expr:
-    args = [expression(a, load) for a in e.args]
-    if e.func == "round":
-        step = e.args[1].value if isinstance(e.args[1], Const) else 1
-        return round_step(args[0], int(step))
-    if e.func == "between":
-        x, lo, hi = args
-        return ast.Compare(lo, [ast.LtE(), ast.LtE()], [x, hi])
-    if e.func == "clamp":
-        x, lo, hi = args
-        return _call("min", _call("max", x, lo), hi)
-    return _call(e.func, *args)
+    def membership(self, e: In) -> ast.expr:
+        arg = self.emit(e.arg)
+        if self.codes is None:
+            test = ast.NotIn() if e.negate else ast.In()
+            return ast.Compare(arg, [test], [_literal(frozenset(e.values))])
+        tests = [ast.Compare(arg, [ast.Eq()], [self.constant(v)]) for v in e.values]
+        found = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), list(tests))
+        return ast.UnaryOp(ast.Not(), found) if e.negate else found
+
+    def _function(self, e: Call) -> ast.expr:
+        args = [self.emit(a) for a in e.args]
+        if e.func == "round":
+            step = e.args[1].value if isinstance(e.args[1], Const) else 1
+            return round_step(args[0], int(step))
+        if e.func == "between":
+            x, lo, hi = args
+            return ast.Compare(lo, [ast.LtE(), ast.LtE()], [x, hi])
+        if e.func == "clamp":
+            x, lo, hi = args
+            return _call("min", _call("max", x, lo), hi)
+        return _call(e.func, *args)
 
 
 def round_step(x: ast.expr, step: int) -> ast.expr:
@@ -167,16 +183,16 @@ def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any]], Any]:
     def load(name: str) -> ast.expr:
         return ast.Subscript(_name("env"), ast.Constant(name), ast.Load())
 
-    body: list[ast.stmt] = [ast.Return(expression(expr, load))]
-    fn: Callable[[Mapping[str, Any]], Any] = define(function_module("expression", "env", body))
+    body: list[ast.stmt] = [ast.Return(Expressions(load).emit(expr))]
+    fn: Callable[[Mapping[str, Any]], Any] = define(function_module("expression", ["env"], body))
     return fn
 
 
-def function_module(name: str, argument: str, body: list[ast.stmt]) -> ast.Module:
-    """A module holding ``def name(argument): body``."""
-    if not (name.isidentifier() and argument.isidentifier()):
-        raise ValueError(f"not identifiers: {name!r}, {argument!r}")
-    module = ast.parse(f"def {name}({argument}): pass")  # a fixed template, no policy text
+def function_module(name: str, arguments: list[str], body: list[ast.stmt]) -> ast.Module:
+    """A module holding ``def name(*arguments): body`` (names of this package's choosing)."""
+    if not all(n.isidentifier() for n in (name, *arguments)):
+        raise ValueError(f"not identifiers: {name!r}, {arguments!r}")
+    module = ast.parse(f"def {name}({', '.join(arguments)}): pass")  # a template, no policy text
     function = module.body[0]
     assert isinstance(function, ast.FunctionDef)
     function.body = body
@@ -203,9 +219,12 @@ def _literal(value: Any) -> ast.Constant:
 
 class DecisionFunction:
     """Builds the decision function of a policy (``build``) and says what its trace holds
-    (``snapshot_names``: which variables each step's trace entry shows)."""
+    (``snapshot_names``: which variables each step's trace entry shows).
 
-    def __init__(self, policy: Policy) -> None:
+    The hooks ``feature_loads``, ``text``, ``record``, ``result`` and ``band`` are what the
+    whole-book kernel (:class:`.kernel.KernelFunction`) does differently."""
+
+    def __init__(self, policy: Policy, codes: Mapping[str, int] | None = None) -> None:
         self.policy = policy
         names = [*policy.features, *policy.variables, *BUILTIN_NAMES]
         self.locals = {name: _local_name(name, i) for i, name in enumerate(names)}
@@ -214,6 +233,7 @@ class DecisionFunction:
             tuple(name for name in step.reads if name in self.mutable) for step in policy.steps
         ]
         self.features_read: set[str] = set()
+        self.exprs = Expressions(self.load, codes)
 
     def build(self, *, checked: bool) -> DecideFn:
         """The decision function. ``checked``: it first proves the input plainly valid
@@ -227,11 +247,51 @@ class DecisionFunction:
         return ast.unparse(self.module(checked=checked))
 
     def module(self, *, checked: bool) -> ast.Module:
-        p = self.policy
-        self.features_read = set(p.features) if checked else set()
-        steps = [stmt for i, step in enumerate(p.steps) for stmt in self.step(i, step)]
-        start = self.start(checked=checked)  # after the steps: it loads only what they read
-        return function_module("decide", "features", [*start, *steps, self.result()])
+        self.features_read = set(self.policy.features) if checked else set()
+        body = self.body()
+        start = [*self.feature_loads(checked=checked), *self.initial_state()]
+        return function_module("decide", ["features"], [*start, *body])
+
+    def body(self) -> list[ast.stmt]:
+        """Every step, then the result (run first: it learns which features are read)."""
+        steps = [stmt for i, step in enumerate(self.policy.steps) for stmt in self.step(i, step)]
+        return [*steps, *self.result()]
+
+    # -- hooks ---------------------------------------------------------------------------
+
+    def feature_loads(self, *, checked: bool) -> list[ast.stmt]:
+        """Read the features the steps use (checked: all of them; a missing one, or one
+        that is not plainly valid, returns ``None``)."""
+        loads: list[ast.stmt] = [
+            self.assign(name, ast.Subscript(_name("features"), ast.Constant(name), ast.Load()))
+            for name in self.policy.features
+            if name in self.features_read
+        ]
+        if not checked:
+            return loads
+        missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
+        return [ast.Try(loads, [missing], [], []), *self.input_check()]
+
+    def text(self, value: str | None) -> ast.expr:
+        """An action or notice constant."""
+        return ast.Constant(value)
+
+    def record(self, value: ast.expr) -> list[ast.stmt]:
+        """Append one entry to the trace."""
+        return [ast.Expr(_call("record", value))]
+
+    def result(self) -> list[ast.stmt]:
+        names = self.policy.sub_lines
+        keys: list[ast.expr | None] = [ast.Constant(n) for n in names]
+        sub_lines = ast.Dict(keys, [self.load(v) for v in names.values()])
+        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
+        return [ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))]
+
+    def band(self, breaks: tuple[int | float, ...], x: ast.expr) -> ast.expr:
+        """How many breakpoints are <= x."""
+        return _call("bisect_right", _literal(breaks), x)
+
+    # -- the steps -----------------------------------------------------------------------
 
     def input_check(self) -> list[ast.stmt]:
         """Per feature: ``if not (type(v_x) is int and lo <= v_x <= hi): return None``."""
@@ -258,59 +318,51 @@ class DecisionFunction:
             self.features_read.add(name)
         return _name(self.locals[name])
 
+    def expr(self, e: Expr) -> ast.expr:
+        return self.exprs.emit(e)
+
     def assign(self, name: str, value: ast.expr) -> ast.stmt:
         return ast.Assign([ast.Name(self.locals[name], ast.Store())], value)
 
-    def start(self, *, checked: bool) -> list[ast.stmt]:
-        """Load the features (checked: all of them, a missing one returns ``None``), then
-        start every variable from its declared value."""
+    def initial_state(self) -> list[ast.stmt]:
+        """Every variable from its declared value, the line from the current one."""
         p = self.policy
-        line = self.load(p.current_line)
-        loads: list[ast.stmt] = [
-            self.assign(name, ast.Subscript(_name("features"), ast.Constant(name), ast.Load()))
-            for name in p.features
-            if name in self.features_read
-        ]
-        if checked:
-            missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
-            loads = [ast.Try(loads, [missing], [], []), *self.input_check()]
         return [
-            *loads,
-            *(self.assign(name, ast.Constant(value)) for name, (_, value) in p.variables.items()),
-            self.assign("line_fen", line),
-            self.assign("action", ast.Constant(p.default_action)),
+            *(self.assign(name, self.exprs.constant(v)) for name, (_, v) in p.variables.items()),
+            self.assign("line_fen", self.load(p.current_line)),
+            self.assign("action", self.text(p.default_action)),
             _set("mask", ast.Constant(0)),
-            _set("notice", ast.Constant(None)),
+            _set("notice", self.text(None)),
+            *self.trace_start(),
+        ]
+
+    def trace_start(self) -> list[ast.stmt]:
+        return [
             _set("trace", ast.List([], ast.Load())),
             _set("record", ast.Attribute(_name("trace"), "append", ast.Load())),
         ]
-
-    def result(self) -> ast.stmt:
-        names = self.policy.sub_lines
-        sub_lines = ast.Dict(
-            [ast.Constant(n) for n in names], [self.load(v) for v in names.values()]
-        )
-        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
-        return ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))
 
     def step(self, index: int, step: Step) -> list[ast.stmt]:
         snapshot = ast.Tuple([self.load(n) for n in self.snapshot_names[index]], ast.Load())
         body = self.step_body(step)
         if step.guard is None:
-            return [_record(snapshot), *body]
-        skipped = _record(ast.Constant(None))
-        return [_record(snapshot), ast.If(expression(step.guard, self.load), body, [skipped])]
+            return [*self.record(snapshot), *body]
+        skipped = self.record(ast.Constant(None)) or [ast.Pass()]
+        return [
+            *self.record(snapshot),
+            ast.If(self.expr(step.guard), body or [ast.Pass()], skipped),
+        ]
 
     def step_body(self, step: Step) -> list[ast.stmt]:
         if isinstance(step, ExpressionStep):
             sets = [self.assign(var, self.assigned(var, e)) for var, e in step.assigns]
-            return [*sets, _record(_literal(()))]
+            return [*sets, *self.record(_literal(()))]
         if isinstance(step, ScorecardStep):
             score = self.assigned(
                 step.assign, Var(step.score, self.policy.features[step.score].type)
             )
             used = (f"{step.scorecard_key}@{step.scorecard_version}",)
-            return [self.assign(step.assign, score), _record(_literal(used))]
+            return [self.assign(step.assign, score), *self.record(_literal(used))]
         if isinstance(step, MatrixStep):
             return self.matrix(step)
         if isinstance(step, RulesetStep):
@@ -325,7 +377,7 @@ class DecisionFunction:
 
     def assigned(self, var: str, e: Expr) -> ast.expr:
         """``e`` as the value of ``var``: a float variable always holds a float."""
-        value = expression(e, self.load)
+        value = self.expr(e)
         wrapped = isinstance(value, ast.Call) and getattr(value.func, "id", "") == "float"
         if self.policy.variables[var][0] == "float" and not wrapped:
             return _call("float", value)
@@ -333,32 +385,27 @@ class DecisionFunction:
 
     def matrix(self, step: MatrixStep) -> list[ast.stmt]:
         width = len(step.column_breaks) + 1
-        rows = _call(
-            "bisect_right",
-            _literal(step.row_breaks),
-            expression(step.row_input, self.load),
-        )
-        columns = _call(
-            "bisect_right",
-            _literal(step.column_breaks),
-            expression(step.column_input, self.load),
-        )
+        rows = self.band(step.row_breaks, self.expr(step.row_input))
+        columns = self.band(step.column_breaks, self.expr(step.column_input))
         cell = ast.BinOp(ast.BinOp(rows, ast.Mult(), ast.Constant(width)), ast.Add(), columns)
         labels = tuple((f"{r},{c}",) for r in range(len(step.row_breaks) + 1) for c in range(width))
+        values = step.values
+        if self.policy.variables[step.assign][0] == "float":  # one element type (for numba)
+            values = tuple(float(v) for v in values)
         return [
             _set("cell", cell),
-            self.assign(step.assign, _item(_literal(step.values), _name("cell"))),
-            _record(_item(_literal(labels), _name("cell"))),
+            self.assign(step.assign, _item(_literal(values), _name("cell"))),
+            *self.record(_item(_literal(labels), _name("cell"))),
         ]
 
     def first(self, branches: list[tuple[str, Expr, Effect]]) -> list[ast.stmt]:
         """``if``/``elif`` over the rules: the first that holds applies."""
-        chain: list[ast.stmt] = [_record(_literal(()))]
+        chain: list[ast.stmt] = self.record(_literal(()))
         for rule_id, condition, effect in reversed(branches):
-            body = [*self.effect(effect, collect=False), _record(_literal((rule_id,)))]
+            body = [*self.effect(effect, collect=False), *self.record(_literal((rule_id,)))]
             if effect.stop:
-                body.append(self.result())
-            chain = [ast.If(expression(condition, self.load), body, chain)]
+                body += self.result()
+            chain = [ast.If(self.expr(condition), body or [ast.Pass()], chain)]
         return chain
 
     def collect(self, branches: list[tuple[str, Expr, Effect]]) -> list[ast.stmt]:
@@ -366,7 +413,7 @@ class DecisionFunction:
         apply in order; the most severe matched action wins; any matched stop stops."""
         flags = [f"hit_{k}" for k in range(len(branches))]
         out: list[ast.stmt] = [
-            _set(flag, expression(condition, self.load))
+            _set(flag, self.expr(condition))
             for flag, (_, condition, _) in zip(flags, branches, strict=True)
         ]
         for flag, (_, _, effect) in zip(flags, branches, strict=True):
@@ -379,13 +426,13 @@ class DecisionFunction:
                 by_severity.setdefault(SEVERITY[effect.action], []).append(flag)
         actions: list[ast.stmt] = []
         for severity in sorted(by_severity):  # built inside out: the most severe tested first
-            action = self.assign("action", ast.Constant(ACTIONS[severity]))
+            action = self.assign("action", self.text(ACTIONS[severity]))
             actions = [ast.If(_any(by_severity[severity]), [action], actions)]
         out += actions
-        out.append(_record(ast.Tuple([_name(f) for f in flags], ast.Load())))
+        out += self.record(ast.Tuple([_name(f) for f in flags], ast.Load()))
         stops = [flag for flag, (_, _, effect) in zip(flags, branches, strict=True) if effect.stop]
         if stops:
-            out.append(ast.If(_any(stops), [self.result()], []))
+            out.append(ast.If(_any(stops), self.result(), []))
         return out
 
     def effect(self, effect: Effect, *, collect: bool) -> list[ast.stmt]:
@@ -394,17 +441,17 @@ class DecisionFunction:
         if effect.line is not None:
             out.append(self.assign("line_fen", self.settled_line(effect.line)))
         if effect.action is not None and not collect:
-            out.append(self.assign("action", ast.Constant(effect.action)))
+            out.append(self.assign("action", self.text(effect.action)))
         if effect.reason_mask:
             out.append(ast.AugAssign(_store("mask"), ast.BitOr(), ast.Constant(effect.reason_mask)))
         if effect.notice is not None:
-            out.append(_set("notice", ast.Constant(effect.notice)))
+            out.append(_set("notice", self.text(effect.notice)))
         return out
 
     def settled_line(self, change: LineChange) -> ast.expr:
         """The target rounded half up to the line step and clamped to the product range."""
         p = self.policy
-        value, line = expression(change.expr, self.load), self.load("line_fen")
+        value, line = self.expr(change.expr), self.load("line_fen")
         if change.kind == "to":
             target = value
         elif change.kind == "by_fen":
