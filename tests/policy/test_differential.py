@@ -1,5 +1,5 @@
-"""One semantics, two evaluators: on random books, the online evaluator, the polars plan and
-the DuckDB SQL agree on every output of every policy in ``policies/``.
+"""One semantics, every engine: on random books, the online evaluator, the polars plan, the
+compiled kernel and the DuckDB SQL agree on every output of every policy in ``policies/``.
 
 Numbers are drawn both from the whole declared range and from the constants the policy
 itself mentions (±1), so every threshold, band edge and rounding boundary gets hit.
@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from limitwise.policy.compiled import Effect, Policy, RulesetStep, TableStep
+from limitwise.policy.kernel import KernelPlan
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.polars_plan import evaluate_book
 from limitwise.policy.schemas import FeatureSpec
@@ -107,6 +108,7 @@ def test_online_polars_and_sql_agree(path: Path) -> None:
     """Polars is checked on every generated book; DuckDB (slow to plan a long query) once
     on all the generated books together."""
     policy = load_file(path)
+    kernel = KernelPlan(policy)
     schema = {n: _dtype(s) for n, s in policy.bundle.features.items()}
     seen: list[dict[str, Any]] = []
 
@@ -120,9 +122,9 @@ def test_online_polars_and_sql_agree(path: Path) -> None:
     def check(accounts: list[dict[str, Any]]) -> None:
         seen.extend(accounts)
         book = pl.DataFrame(accounts, schema=schema)
-        assert evaluate_book(policy, book, streaming=False).to_dicts() == online_rows(
-            policy, accounts
-        )
+        expected = online_rows(policy, accounts)
+        assert evaluate_book(policy, book, streaming=False).to_dicts() == expected
+        assert kernel.evaluate(book).to_dicts() == expected
 
     check()
     con = duckdb.connect()

@@ -1,5 +1,5 @@
-"""The golden cases next to each policy: the online evaluator, the polars plan and the
-DuckDB SQL must all reach the hand-worked decision."""
+"""The golden cases next to each policy: the online evaluator, the polars plan, the DuckDB
+SQL and the compiled kernel must all reach the hand-worked decision."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import yaml
 from polars.testing import assert_frame_equal
 
 from limitwise.kit.errors import InvalidInput
+from limitwise.policy.kernel import KernelPlan
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.polars_plan import PolarsPlan, evaluate_book
 from limitwise.policy.sql import compile_sql
@@ -59,6 +60,7 @@ def test_batch_engines_match_golden(policy_path: Any) -> None:
     con = duckdb.connect()
     con.register("book", book)
     by_duckdb = con.sql(compile_sql(policy, table="book")).pl().to_dicts()
+    assert KernelPlan(policy).evaluate(book).to_dicts() == by_polars
     for (_, _, expect), row_polars, row_duckdb in zip(cases, by_polars, by_duckdb, strict=True):
         assert row_polars == row_duckdb
         reasons = [row_polars[f"reason_{i}"] for i in range(1, 5) if row_polars[f"reason_{i}"]]
@@ -66,15 +68,45 @@ def test_batch_engines_match_golden(policy_path: Any) -> None:
         assert got == (expect["action"], expect["line_fen"], expect["reasons"], expect["notice"])
 
 
-def test_a_bad_book_is_refused_naming_the_column(default_policy: Any) -> None:
+@pytest.fixture(scope="module")
+def default_kernel(default_policy: Any) -> KernelPlan:
+    return KernelPlan(default_policy)
+
+
+@pytest.mark.parametrize("engine", ["polars", "kernel"])
+def test_a_bad_book_is_refused_naming_the_column(
+    default_policy: Any, default_kernel: KernelPlan, engine: str
+) -> None:
     cases = yaml.safe_load((POLICIES / "default.cases.yaml").read_text())
     base = cases["bases"]["existing"]
+
+    def evaluate(book: pl.DataFrame) -> pl.DataFrame:
+        if engine == "kernel":
+            return default_kernel.evaluate(book)
+        return evaluate_book(default_policy, book)
+
     with pytest.raises(InvalidInput, match="features may not be null: dpd_now"):
-        evaluate_book(default_policy, pl.DataFrame([base, {**base, "dpd_now": None}]))
+        evaluate(pl.DataFrame([base, {**base, "dpd_now": None}]))
+    with pytest.raises(InvalidInput, match=r"does not fit the feature schema.*vip"):
+        evaluate(pl.DataFrame([base, {**base, "segment": "vip"}]))
     with pytest.raises(InvalidInput, match="does not fit the feature schema"):
-        evaluate_book(default_policy, pl.DataFrame([{**base, "segment": "vip"}]))
+        evaluate(pl.DataFrame([{**base, "dpd_now": "ten"}]))
     with pytest.raises(InvalidInput, match="lacks features: age_years"):
-        evaluate_book(default_policy, pl.DataFrame([base]).drop("age_years"))
+        evaluate(pl.DataFrame([base]).drop("age_years"))
+
+
+def test_the_kernel_reads_features_in_their_declared_types(
+    default_policy: Any, default_kernel: KernelPlan
+) -> None:
+    """A float feature sent as integers, an enum sent as an enum: the same decisions."""
+    cases = yaml.safe_load((POLICIES / "default.cases.yaml").read_text())
+    book = pl.DataFrame([{**base, "risk_appetite": 1.0} for base in cases["bases"].values()])
+    expected = evaluate_book(default_policy, book)
+    retyped = book.with_columns(
+        pl.col("risk_appetite").cast(pl.Int64),
+        pl.col("segment").cast(pl.Enum(["new", "existing"])),
+    )
+    assert_frame_equal(default_kernel.evaluate(retyped), expected)
 
 
 def test_enum_text_is_read_as_the_enum_cast_reads_it(default_policy: Any) -> None:

@@ -15,7 +15,7 @@ from limitwise.cli import app
 from limitwise.policy.compiled import Policy
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.pygen import NAMESPACE, DecisionFunction
-from limitwise.policy.validate import load_text
+from limitwise.policy.validate import load_file, load_text
 from tests.policy.conftest import POLICIES
 
 #: Enum values, ids and texts that would run code if they were ever pasted into source.
@@ -122,3 +122,15 @@ def test_policy_python_prints_the_compiled_function() -> None:
         app, ["policy", "python", "--trusted", str(POLICIES / "default.yaml")]
     )
     assert "KeyError" in result.output and "KeyError" not in trusted.output
+
+
+@pytest.mark.parametrize("path", sorted(POLICIES.glob("*[!s].yaml")), ids=lambda p: p.stem)
+def test_trusted_and_checked_variants_decide_alike(path: Path) -> None:
+    """The trusted variant loads only the features the steps read (and the current line)."""
+    policy = load_file(path)
+    cases = yaml.safe_load(path.with_name(f"{path.stem}.cases.yaml").read_text())
+    evaluator = PolicyEvaluator(policy)
+    for case in cases["cases"]:
+        features = {**cases["bases"][case["base"]], **case.get("input", {})}
+        checked, trusted = evaluator.evaluate(features), evaluator.evaluate(features, checked=False)
+        assert checked.to_dict() == trusted.to_dict()

@@ -1,7 +1,8 @@
 """One semantics beyond the shipped policies: Hypothesis writes random, well-typed policy
 bundles (every node kind, both hit policies that tolerate overlap, guards, stops, every line
 change, nested expressions with every operator and function) and random books for them, and
-the online evaluator, the polars plan and the DuckDB SQL must agree on every output.
+the online evaluator, the polars plan, the DuckDB SQL and the compiled kernel must agree on
+every output.
 
 Integers stay far below 2**63 (multiplication only by small constants), as docs/policy.md
 requires of every policy.
@@ -17,6 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
+from limitwise.policy.compiled import Policy
+from limitwise.policy.kernel import KernelPlan
 from limitwise.policy.polars_plan import evaluate_book
 from limitwise.policy.sql import compile_sql
 from limitwise.policy.validate import PolicyInvalid, load_text
@@ -220,27 +223,45 @@ def feature_values() -> dict[str, st.SearchStrategy[Any]]:
     }
 
 
-@settings(
-    max_examples=120,
+SETTINGS = dict(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     derandomize=True,
 )
-@given(
-    bundle=bundles(),
-    accounts=st.lists(st.fixed_dictionaries(feature_values()), min_size=1, max_size=12),
-)
+books = st.lists(st.fixed_dictionaries(feature_values()), min_size=1, max_size=12)
+
+
+def random_policy(bundle: dict[str, Any]) -> Policy:
+    try:
+        return load_text(yaml.safe_dump(bundle, allow_unicode=True), source="random.yaml")
+    except PolicyInvalid:
+        reject()  # e.g. a rule made unreachable by an earlier always-true one
+        raise
+
+
+def book_of(policy: Policy, accounts: list[dict[str, Any]]) -> pl.DataFrame:
+    return pl.DataFrame(accounts, schema={n: _dtype(s) for n, s in policy.bundle.features.items()})
+
+
+@settings(max_examples=120, **SETTINGS)
+@given(bundle=bundles(), accounts=books)
 def test_random_policies_agree_on_every_engine(
     bundle: dict[str, Any], accounts: list[dict[str, Any]]
 ) -> None:
-    try:
-        policy = load_text(yaml.safe_dump(bundle, allow_unicode=True), source="random.yaml")
-    except PolicyInvalid:
-        reject()  # e.g. a rule made unreachable by an earlier always-true one
-    schema = {n: _dtype(spec) for n, spec in policy.bundle.features.items()}
-    expected = online_rows(policy, accounts)
-    book = pl.DataFrame(accounts, schema=schema)
+    policy = random_policy(bundle)
+    expected, book = online_rows(policy, accounts), book_of(policy, accounts)
     assert evaluate_book(policy, book, streaming=False).to_dicts() == expected
     con = duckdb.connect()
     con.register("book", book)
     assert con.sql(compile_sql(policy, table="book")).pl().to_dicts() == expected
+
+
+@settings(max_examples=15, **SETTINGS)
+@given(bundle=bundles(), accounts=books)
+def test_random_policies_agree_with_the_compiled_kernel(
+    bundle: dict[str, Any], accounts: list[dict[str, Any]]
+) -> None:
+    """Fewer examples: numba compiles each policy's kernel in about a second."""
+    policy = random_policy(bundle)
+    expected, book = online_rows(policy, accounts), book_of(policy, accounts)
+    assert KernelPlan(policy).evaluate(book).to_dicts() == expected

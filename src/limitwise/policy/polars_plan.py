@@ -150,23 +150,12 @@ class PolarsPlan:
         self.plan = BatchCompiler(policy, self.backend).compile()
 
     def apply(self, book: pl.LazyFrame, *, keep: tuple[str, ...] = ()) -> pl.LazyFrame:
-        p = self.policy
         schema = book.collect_schema()
-        missing = sorted(set(p.features) - set(schema.names()))
-        if missing:
-            raise InvalidInput(
-                f"the book lacks features: {', '.join(missing)}",
-                field="book",
-                code="missing_features",
-            )
+        _require_features(self.policy, schema.names())
         frame = book.with_columns(self.typed_features(schema))
         for stage in self.plan.stages:
             frame = frame.with_columns(expr.alias(name) for _, name, expr in stage.columns)
-        rest = self.plan.env[MASK].alias(_rest(1))
-        for slot in range(1, REASON_SLOTS + 1):  # a column each: polars does not share them
-            frame = frame.with_columns(rest)
-            rest = (pl.col(_rest(slot)) & (pl.col(_rest(slot)) - 1)).alias(_rest(slot + 1))
-        return frame.with_columns(self.labels()).select(*keep, *self.outputs())
+        return decision_frame(self.policy, frame, self.plan.env, keep=keep)
 
     def typed_features(self, schema: pl.Schema) -> list[pl.Expr]:
         """Each feature in its declared type; a column already of that type is left alone."""
@@ -185,40 +174,73 @@ class PolarsPlan:
                 typed.append(pl.col(name).cast(dtype))
         return typed
 
-    def labels(self) -> list[pl.Expr]:
-        """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
-        built per row); the i-th reason is found by clearing the lowest set bit i-1 times.
-        Each slot and the notice are gathered as if set, from a series without nulls (a
-        gather that copies nulls costs twice as much); ``outputs`` nulls the unset ones."""
-        p = self.policy
-        width = 64 if self.backend.dtypes["mask"] == pl.UInt64 else 32
-        codes = [*p.reason_codes, *[None] * (width + 1 - len(p.reason_codes))]
-        labels = [
-            _gather(codes, pl.col(_rest(slot)).bitwise_trailing_zeros()).alias(_label(slot))
-            for slot in range(1, REASON_SLOTS + 1)
-        ]
-        notice = _gather([None, *p.notices], self.plan.env[NOTICE]).alias(_label(0))
-        return [*labels, notice]
 
-    def outputs(self) -> list[pl.Expr]:
-        p, env = self.policy, self.plan.env
-        actions = list(SEVERITY)
-        columns = [
-            _gather(actions, env[ACTION]).alias("action"),
-            env[LINE].cast(pl.Int64).alias("line_fen"),
-            pl.col(p.current_line).alias("previous_line_fen"),
-            env[MASK].cast(pl.Int64).alias("reason_mask"),
-        ]
-        columns += [
-            pl.when(pl.col(_rest(slot)) != 0).then(pl.col(_label(slot))).alias(f"reason_{slot}")
-            for slot in range(1, REASON_SLOTS + 1)
-        ]
-        columns.append(pl.when(env[NOTICE] != 0).then(pl.col(_label(0))).alias("notice"))
-        columns += [
-            env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
-            for name, var in p.sub_lines.items()
-        ]
-        return columns
+def decision_frame(
+    policy: Policy, frame: pl.LazyFrame, env: dict[str, pl.Expr], *, keep: tuple[str, ...]
+) -> pl.LazyFrame:
+    """The output columns from the final codes in ``env`` (action severity, line, reason
+    set, notice number from 1, sub-line variables), shared by every engine that computes
+    codes: the polars plan and the compiled kernel."""
+    mask_dtype = code_dtypes(policy)["mask"]
+    rest = env[MASK].cast(mask_dtype).alias(_rest(1))
+    for slot in range(1, REASON_SLOTS + 1):  # a column each: polars does not share them
+        frame = frame.with_columns(rest)
+        rest = (pl.col(_rest(slot)) & (pl.col(_rest(slot)) - 1)).alias(_rest(slot + 1))
+    width = 64 if mask_dtype == pl.UInt64 else 32
+    return frame.with_columns(_labels(policy, env, width)).select(*keep, *_outputs(policy, env))
+
+
+def _labels(policy: Policy, env: dict[str, pl.Expr], width: int) -> list[pl.Expr]:
+    """Codes become ``pl.Enum`` columns by gathering from a small series (no strings are
+    built per row); the i-th reason is found by clearing the lowest set bit i-1 times.
+    Each slot and the notice are gathered as if set, from a series without nulls (a
+    gather that copies nulls costs twice as much); ``_outputs`` nulls the unset ones."""
+    codes = [*policy.reason_codes, *[None] * (width + 1 - len(policy.reason_codes))]
+    labels = [
+        _gather(codes, pl.col(_rest(slot)).bitwise_trailing_zeros()).alias(_label(slot))
+        for slot in range(1, REASON_SLOTS + 1)
+    ]
+    notice = _gather([None, *policy.notices], env[NOTICE]).alias(_label(0))
+    return [*labels, notice]
+
+
+def _outputs(policy: Policy, env: dict[str, pl.Expr]) -> list[pl.Expr]:
+    columns = [
+        _gather(list(SEVERITY), env[ACTION]).alias("action"),
+        env[LINE].cast(pl.Int64).alias("line_fen"),
+        pl.col(policy.current_line).alias("previous_line_fen"),
+        env[MASK].cast(pl.Int64).alias("reason_mask"),
+    ]
+    columns += [
+        pl.when(pl.col(_rest(slot)) != 0).then(pl.col(_label(slot))).alias(f"reason_{slot}")
+        for slot in range(1, REASON_SLOTS + 1)
+    ]
+    columns.append(pl.when(env[NOTICE] != 0).then(pl.col(_label(0))).alias("notice"))
+    columns += [
+        env[var].cast(pl.Int64).alias(f"sub_line_{name}_fen")
+        for name, var in policy.sub_lines.items()
+    ]
+    return columns
+
+
+def _require_features(policy: Policy, columns: list[str]) -> None:
+    missing = sorted(set(policy.features) - set(columns))
+    if missing:
+        raise InvalidInput(
+            f"the book lacks features: {', '.join(missing)}",
+            field="book",
+            code="missing_features",
+        )
+
+
+def check_book(policy: Policy, book: pl.DataFrame) -> None:
+    """Every feature present and non-null (as the online evaluator requires)."""
+    _require_features(policy, book.columns)
+    nulls = [n for n in policy.features if book[n].null_count()]
+    if nulls:
+        raise InvalidInput(
+            f"features may not be null: {', '.join(nulls)}", field="book", code="null_feature"
+        )
 
 
 def _label(slot: int) -> str:
@@ -264,11 +286,7 @@ def evaluate_book(
     ones; a book that breaks either is refused naming the column, never half-evaluated.
     """
     if isinstance(book, pl.DataFrame):
-        nulls = [n for n in policy.features if n in book.columns and book[n].null_count()]
-        if nulls:
-            raise InvalidInput(
-                f"features may not be null: {', '.join(nulls)}", field="book", code="null_feature"
-            )
+        check_book(policy, book)
     plan = PolarsPlan(policy).apply(book.lazy(), keep=keep)
     try:
         return plan.collect(engine="streaming" if streaming else "auto")

@@ -199,11 +199,12 @@ def function_module(name: str, arguments: list[str], body: list[ast.stmt]) -> as
     return ast.fix_missing_locations(module)
 
 
-def define(module: ast.Module) -> Any:
-    """Compile a module of one function in the restricted namespace and return it."""
+def define(module: ast.Module, extra: Mapping[str, Any] | None = None) -> Any:
+    """Compile a module of one function in the restricted namespace (plus ``extra``) and
+    return the function."""
     function = module.body[0]
     assert isinstance(function, ast.FunctionDef)
-    namespace = dict(NAMESPACE)
+    namespace = {**NAMESPACE, **(extra or {})}
     exec(compile(module, f"<policy {function.name}>", "exec"), namespace)
     return namespace[function.name]
 
@@ -221,8 +222,8 @@ class DecisionFunction:
     """Builds the decision function of a policy (``build``) and says what its trace holds
     (``snapshot_names``: which variables each step's trace entry shows).
 
-    The hooks ``feature_loads``, ``text``, ``record``, ``result`` and ``band`` are what the
-    whole-book kernel (:class:`.kernel.KernelFunction`) does differently."""
+    The hooks (``feature_loads`` to ``band``, and ``module``) are what the whole-book
+    kernel (:class:`.kernel.KernelFunction`) does differently."""
 
     def __init__(self, policy: Policy, codes: Mapping[str, int] | None = None) -> None:
         self.policy = policy
@@ -248,12 +249,13 @@ class DecisionFunction:
 
     def module(self, *, checked: bool) -> ast.Module:
         self.features_read = set(self.policy.features) if checked else set()
-        body = self.body()
-        start = [*self.feature_loads(checked=checked), *self.initial_state()]
-        return function_module("decide", ["features"], [*start, *body])
+        body, state = self.body(), self.initial_state()  # first: they say what is read
+        return function_module(
+            "decide", ["features"], [*self.feature_loads(checked=checked), *state, *body]
+        )
 
     def body(self) -> list[ast.stmt]:
-        """Every step, then the result (run first: it learns which features are read)."""
+        """Every step, then the result."""
         steps = [stmt for i, step in enumerate(self.policy.steps) for stmt in self.step(i, step)]
         return [*steps, *self.result()]
 
@@ -272,9 +274,12 @@ class DecisionFunction:
         missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
         return [ast.Try(loads, [missing], [], []), *self.input_check()]
 
-    def text(self, value: str | None) -> ast.expr:
-        """An action or notice constant."""
-        return ast.Constant(value)
+    def text(self, value: str) -> ast.expr:
+        """An action constant."""
+        return self.exprs.constant(value)
+
+    def notice_value(self, notice: str | None) -> ast.expr:
+        return ast.Constant(notice)
 
     def record(self, value: ast.expr) -> list[ast.stmt]:
         """Append one entry to the trace."""
@@ -287,7 +292,7 @@ class DecisionFunction:
         values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
         return [ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))]
 
-    def band(self, breaks: tuple[int | float, ...], x: ast.expr) -> ast.expr:
+    def band(self, breaks: tuple[int | float, ...], x: ast.Name) -> ast.expr:
         """How many breakpoints are <= x."""
         return _call("bisect_right", _literal(breaks), x)
 
@@ -332,7 +337,7 @@ class DecisionFunction:
             self.assign("line_fen", self.load(p.current_line)),
             self.assign("action", self.text(p.default_action)),
             _set("mask", ast.Constant(0)),
-            _set("notice", self.text(None)),
+            _set("notice", self.notice_value(None)),
             *self.trace_start(),
         ]
 
@@ -385,14 +390,16 @@ class DecisionFunction:
 
     def matrix(self, step: MatrixStep) -> list[ast.stmt]:
         width = len(step.column_breaks) + 1
-        rows = self.band(step.row_breaks, self.expr(step.row_input))
-        columns = self.band(step.column_breaks, self.expr(step.column_input))
+        rows = self.band(step.row_breaks, _name("row_x"))
+        columns = self.band(step.column_breaks, _name("column_x"))
         cell = ast.BinOp(ast.BinOp(rows, ast.Mult(), ast.Constant(width)), ast.Add(), columns)
         labels = tuple((f"{r},{c}",) for r in range(len(step.row_breaks) + 1) for c in range(width))
         values = step.values
         if self.policy.variables[step.assign][0] == "float":  # one element type (for numba)
             values = tuple(float(v) for v in values)
         return [
+            _set("row_x", self.expr(step.row_input)),
+            _set("column_x", self.expr(step.column_input)),
             _set("cell", cell),
             self.assign(step.assign, _item(_literal(values), _name("cell"))),
             *self.record(_item(_literal(labels), _name("cell"))),
@@ -445,7 +452,7 @@ class DecisionFunction:
         if effect.reason_mask:
             out.append(ast.AugAssign(_store("mask"), ast.BitOr(), ast.Constant(effect.reason_mask)))
         if effect.notice is not None:
-            out.append(_set("notice", self.text(effect.notice)))
+            out.append(_set("notice", self.notice_value(effect.notice)))
         return out
 
     def settled_line(self, change: LineChange) -> ast.expr:

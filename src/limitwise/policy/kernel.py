@@ -1,0 +1,184 @@
+"""The whole book as machine code: the policy compiled by numba into one loop over accounts.
+
+The generator behind the online evaluator (:mod:`.pygen`) writes the policy a second way: a
+function over column arrays whose body is the same ``if`` chains, run for every account
+under ``numba.prange``. Text has no place in machine code, so every string the policy can
+see (actions, enum values, text literals) becomes an integer code of one shared codebook,
+the action's code being its severity; notices are numbered from 1 (0 = none) as in the
+polars plan; there is no trace; and a rule that stops writes its outputs and moves on to
+the next account. numba compiles the function once per policy (about a second) and runs
+it on every core; the reason slots and the text columns are then made by the same polars
+projection as :class:`.polars_plan.PolarsPlan`'s, so both engines return identical frames.
+
+Integers are 64-bit in machine code as in polars and DuckDB (docs/policy.md, "Numeric
+semantics"); the differential tests hold this engine to the online evaluator like the others.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import numba
+import numpy as np
+import polars as pl
+
+from limitwise.kit.errors import InvalidInput
+from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE
+from limitwise.policy.compiled import Policy
+from limitwise.policy.polars_plan import DTYPES, check_book, decision_frame
+from limitwise.policy.pygen import DecisionFunction, _call, _name, define, function_module
+from limitwise.policy.schemas import SEVERITY
+
+OUTPUTS = ("o_action", "o_line", "o_mask", "o_notice")
+OUTPUT_DTYPES = (np.int8, np.int64, np.int64, np.int16)
+#: What the polars projection calls the kernel's outputs (action, line, reasons, notice).
+CODE_COLUMNS = (ACTION, LINE, MASK, NOTICE)
+
+
+class Codebook(dict[str, int]):
+    """Text -> integer code: actions first (code = severity), then the declared enum
+    values, then any other literal as it is met (it can equal no value of a column)."""
+
+    def __init__(self, policy: Policy) -> None:
+        super().__init__({action: code for action, code in SEVERITY.items()})
+        for info in policy.features.values():
+            for value in info.values or ():
+                self.setdefault(value, len(self))
+        for type_, default in policy.variables.values():
+            if type_ == "str" and isinstance(default, str):
+                self.setdefault(default, len(self))
+
+    def __missing__(self, text: str) -> int:
+        self[text] = code = len(self)
+        return code
+
+
+class KernelFunction(DecisionFunction):
+    """The policy as ``kernel(n, <feature arrays>, <output arrays>)``."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.codebook = Codebook(policy)
+        super().__init__(policy, self.codebook)
+        self.notice_codes = {notice: i + 1 for i, notice in enumerate(policy.notices)}
+        self.inputs: list[str] = []
+        """The features the kernel reads, in the order of its array arguments."""
+
+    def module(self, *, checked: bool = False) -> ast.Module:
+        if checked:
+            raise ValueError("the kernel runs on a book checked as a whole (check_book)")
+        self.features_read = set()
+        body, state = self.body(), self.initial_state()  # first: they say what is read
+        self.inputs = [name for name in self.policy.features if name in self.features_read]
+        loads = self.feature_loads(checked=False)
+        loop = ast.For(
+            target=ast.Name("i", ast.Store()),
+            iter=_call("prange", _name("n")),
+            body=[*loads, *state, *body],
+            orelse=[],
+        )
+        arguments = ["n", *self.array_names(), *OUTPUTS, *self.sub_line_names()]
+        return function_module("kernel", arguments, [loop])
+
+    def array_names(self) -> list[str]:
+        return [f"c_{k}" for k in range(len(self.inputs))]
+
+    def sub_line_names(self) -> list[str]:
+        return [f"o_sub_{k}" for k in range(len(self.policy.sub_lines))]
+
+    def feature_loads(self, *, checked: bool) -> list[ast.stmt]:
+        return [
+            self.assign(name, ast.Subscript(_name(array), _name("i"), ast.Load()))
+            for name, array in zip(self.inputs, self.array_names(), strict=True)
+        ]
+
+    def notice_value(self, notice: str | None) -> ast.expr:
+        return ast.Constant(0 if notice is None else self.notice_codes[notice])
+
+    def record(self, value: ast.expr) -> list[ast.stmt]:
+        return []
+
+    def trace_start(self) -> list[ast.stmt]:
+        return []
+
+    def result(self) -> list[ast.stmt]:
+        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
+        values += [self.load(var) for var in self.policy.sub_lines.values()]
+        targets = [*OUTPUTS, *self.sub_line_names()]
+        stores: list[ast.stmt] = [
+            ast.Assign([ast.Subscript(_name(t), _name("i"), ast.Store())], v)
+            for t, v in zip(targets, values, strict=True)
+        ]
+        return [*stores, ast.Continue()]
+
+    def band(self, breaks: tuple[int | float, ...], x: ast.Name) -> ast.expr:
+        """``0 if x < b0 else 1 if x < b1 else ... n``: no ``bisect`` in machine code."""
+        out: ast.expr = ast.Constant(len(breaks))
+        for k in range(len(breaks) - 1, -1, -1):
+            below = ast.Compare(x, [ast.Lt()], [ast.Constant(breaks[k])])
+            out = ast.IfExp(below, ast.Constant(k), out)
+        return out
+
+
+class KernelPlan:
+    """``evaluate(book)`` decides every account with the compiled kernel; the result has
+    the columns of :meth:`.polars_plan.PolarsPlan.apply` in the same types."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        function = KernelFunction(policy)
+        module = function.module()
+        self.inputs = function.inputs
+        self.codebook = function.codebook
+        python = define(module, {"prange": numba.prange})
+        self.kernel = numba.njit(parallel=True, cache=False)(python)
+        self.source = ast.unparse(module)
+
+    def evaluate(self, book: pl.DataFrame, *, keep: tuple[str, ...] = ()) -> pl.DataFrame:
+        check_book(self.policy, book)
+        n = book.height
+        arrays = self.columns(book)
+        outputs = [np.zeros(n, dtype=dtype) for dtype in OUTPUT_DTYPES]
+        sub_lines = [np.zeros(n, dtype=np.int64) for _ in self.policy.sub_lines]
+        self.kernel(n, *arrays, *outputs, *sub_lines)
+        names = [*CODE_COLUMNS, *(f"_lw_sub_{k}" for k in range(len(sub_lines)))]
+        columns = {
+            name: pl.Series(a) for name, a in zip(names, [*outputs, *sub_lines], strict=True)
+        }
+        frame = book.select(*keep, self.policy.current_line).with_columns(**columns)
+        variables = [*CODE_COLUMNS, *self.policy.sub_lines.values()]
+        env = {var: pl.col(name) for var, name in zip(variables, names, strict=True)}
+        return decision_frame(self.policy, frame.lazy(), env, keep=keep).collect()
+
+    def columns(self, book: pl.DataFrame) -> list[np.ndarray[Any, Any]]:
+        """The features the kernel reads as numpy arrays, enum values as codebook codes
+        (matched value by value in one parallel select: cheaper than hashing a cast)."""
+        try:
+            coded = book.select(self.code_expr(name) for name in self.inputs)
+        except pl.exceptions.InvalidOperationError as exc:
+            raise InvalidInput(
+                f"the book does not fit the feature schema: {exc}", field="book", code="bad_feature"
+            ) from None
+        for name in self.inputs:
+            values = self.policy.features[name].values
+            if values and coded[name].null_count():
+                bad = book[name].filter(~book[name].cast(pl.String).is_in(values)).unique()
+                raise InvalidInput(
+                    f"the book does not fit the feature schema: {name} has values outside "
+                    f"{', '.join(values)}: {', '.join(map(str, bad.head(5)))}",
+                    field="book",
+                    code="bad_feature",
+                )
+        return [coded[name].to_numpy() for name in self.inputs]
+
+    def code_expr(self, name: str) -> pl.Expr:
+        info = self.policy.features[name]
+        values = info.values
+        if not values:  # in its declared type: the kernel is compiled for exactly these
+            return pl.col(name).cast(DTYPES[info.type])
+        text = pl.col(name)
+        chain: Any = pl.when(text == values[0]).then(self.codebook[values[0]])
+        for value in values[1:]:
+            chain = chain.when(text == value).then(self.codebook[value])
+        coded: pl.Expr = chain.otherwise(None).cast(pl.Int64).alias(name)
+        return coded
