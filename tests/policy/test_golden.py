@@ -107,6 +107,7 @@ def test_the_kernel_reads_features_in_their_declared_types(
         pl.col("segment").cast(pl.Enum(["new", "existing"])),
     )
     assert_frame_equal(default_kernel.evaluate(retyped), expected)
+    assert len(default_kernel.kernel.signatures) == 1  # compiled once, when it was made
 
 
 def test_enum_text_is_read_as_the_enum_cast_reads_it(default_policy: Any) -> None:

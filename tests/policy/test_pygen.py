@@ -122,6 +122,12 @@ def test_policy_python_prints_the_compiled_function() -> None:
         app, ["policy", "python", "--trusted", str(POLICIES / "default.yaml")]
     )
     assert "KeyError" in result.output and "KeyError" not in trusted.output
+    kernel = CliRunner().invoke(
+        app, ["policy", "python", "--kernel", str(POLICIES / "default.yaml")]
+    )
+    (loop,) = ast.parse(kernel.output).body[0].body  # type: ignore[attr-defined]
+    assert isinstance(loop, ast.For) and "prange(n)" in kernel.output
+    assert "'" not in kernel.output  # no text in machine code: every string is a code
 
 
 @pytest.mark.parametrize("path", sorted(POLICIES.glob("*[!s].yaml")), ids=lambda p: p.stem)

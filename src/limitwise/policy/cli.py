@@ -3,6 +3,7 @@ the compiled forms (``sql``, ``python``)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -18,6 +19,7 @@ from limitwise.kit.errors import InvalidInput
 from limitwise.policy import service
 from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import diff_bundles
+from limitwise.policy.kernel import KernelFunction
 from limitwise.policy.online import PolicyEvaluator
 from limitwise.policy.pygen import DecisionFunction
 from limitwise.policy.sql import Dialect, compile_sql
@@ -167,9 +169,16 @@ def python(
     trusted: Annotated[
         bool, typer.Option("--trusted", help="The variant without the input check.")
     ] = False,
+    kernel: Annotated[
+        bool, typer.Option("--kernel", help="The whole-book kernel numba compiles instead.")
+    ] = False,
 ) -> None:
-    """Print the Python function the online evaluator compiles a policy to."""
-    typer.echo(DecisionFunction(load_file(file)).source(checked=not trusted))
+    """Print the Python function the online evaluator (or the kernel) compiles a policy to."""
+    policy = load_file(file)
+    if kernel:
+        typer.echo(ast.unparse(KernelFunction(policy).module()))
+    else:
+        typer.echo(DecisionFunction(policy).source(checked=not trusted))
 
 
 def _resolve(ref: str, db: str | None) -> Policy:

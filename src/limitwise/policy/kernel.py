@@ -34,6 +34,7 @@ OUTPUTS = ("o_action", "o_line", "o_mask", "o_notice")
 OUTPUT_DTYPES = (np.int8, np.int64, np.int64, np.int16)
 #: What the polars projection calls the kernel's outputs (action, line, reasons, notice).
 CODE_COLUMNS = (ACTION, LINE, MASK, NOTICE)
+ARRAY_DTYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_}
 
 
 class Codebook(dict[str, int]):
@@ -133,26 +134,38 @@ class KernelPlan:
         python = define(module, {"prange": numba.prange})
         self.kernel = numba.njit(parallel=True, cache=False)(python)
         self.source = ast.unparse(module)
+        self.kernel(0, *self.empty_book(), *self._outputs(0))  # compile now, not on a book
+
+    def empty_book(self) -> list[np.ndarray[Any, Any]]:
+        """Zero-length arrays of the types the kernel reads."""
+        kinds = [self.policy.features[name] for name in self.inputs]
+        return [
+            _read_only(np.zeros(0, dtype=np.int64 if info.values else ARRAY_DTYPES[info.type]))
+            for info in kinds
+        ]
+
+    def _outputs(self, n: int) -> list[np.ndarray[Any, Any]]:
+        outputs = [np.zeros(n, dtype=dtype) for dtype in OUTPUT_DTYPES]
+        return outputs + [np.zeros(n, dtype=np.int64) for _ in self.policy.sub_lines]
 
     def evaluate(self, book: pl.DataFrame, *, keep: tuple[str, ...] = ()) -> pl.DataFrame:
         check_book(self.policy, book)
-        n = book.height
-        arrays = self.columns(book)
-        outputs = [np.zeros(n, dtype=dtype) for dtype in OUTPUT_DTYPES]
-        sub_lines = [np.zeros(n, dtype=np.int64) for _ in self.policy.sub_lines]
-        self.kernel(n, *arrays, *outputs, *sub_lines)
-        names = [*CODE_COLUMNS, *(f"_lw_sub_{k}" for k in range(len(sub_lines)))]
-        columns = {
-            name: pl.Series(a) for name, a in zip(names, [*outputs, *sub_lines], strict=True)
-        }
+        coded, chunks = _chunks(self.coded(book))
+        outputs = self._outputs(book.height)
+        for offset, length in chunks:  # each chunk's arrays are read without a copy
+            part = coded.slice(offset, length)
+            arrays = [_read_only(column.to_numpy()) for column in part.iter_columns()]
+            self.kernel(length, *arrays, *(out[offset : offset + length] for out in outputs))
+        names = [*CODE_COLUMNS, *(f"_lw_sub_{k}" for k in range(len(self.policy.sub_lines)))]
+        columns = {name: pl.Series(a) for name, a in zip(names, outputs, strict=True)}
         frame = book.select(*keep, self.policy.current_line).with_columns(**columns)
         variables = [*CODE_COLUMNS, *self.policy.sub_lines.values()]
         env = {var: pl.col(name) for var, name in zip(variables, names, strict=True)}
         return decision_frame(self.policy, frame.lazy(), env, keep=keep).collect()
 
-    def columns(self, book: pl.DataFrame) -> list[np.ndarray[Any, Any]]:
-        """The features the kernel reads as numpy arrays, enum values as codebook codes
-        (matched value by value in one parallel select: cheaper than hashing a cast)."""
+    def coded(self, book: pl.DataFrame) -> pl.DataFrame:
+        """The features the kernel reads, each in its declared type, enum values as codebook
+        codes (matched value by value in one parallel select: cheaper than a cast's hash)."""
         try:
             coded = book.select(self.code_expr(name) for name in self.inputs)
         except pl.exceptions.InvalidOperationError as exc:
@@ -169,7 +182,7 @@ class KernelPlan:
                     field="book",
                     code="bad_feature",
                 )
-        return [coded[name].to_numpy() for name in self.inputs]
+        return coded
 
     def code_expr(self, name: str) -> pl.Expr:
         info = self.policy.features[name]
@@ -182,3 +195,23 @@ class KernelPlan:
             chain = chain.when(text == value).then(self.codebook[value])
         coded: pl.Expr = chain.otherwise(None).cast(pl.Int64).alias(name)
         return coded
+
+
+def _read_only(array: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """numba compiles a kernel per argument type, and a read-only array is a type of its
+    own: polars hands most columns over without a copy, read-only, so every input is."""
+    array.setflags(write=False)
+    return array
+
+
+def _chunks(frame: pl.DataFrame) -> tuple[pl.DataFrame, list[tuple[int, int]]]:
+    """The frame and the (offset, length) of the row chunks all its columns share (a frame
+    read from parquet has one per row group); columns chunked differently are made one."""
+    lengths = {tuple(column.chunk_lengths()) for column in frame.iter_columns()}
+    if len(lengths) != 1:
+        return frame.rechunk(), [(0, frame.height)]
+    offsets, start = [], 0
+    for length in lengths.pop():
+        offsets.append((start, length))
+        start += length
+    return frame, offsets
