@@ -1,14 +1,15 @@
 """The whole book as machine code: the policy compiled by numba into one loop over accounts.
 
 The generator behind the online evaluator (:mod:`.pygen`) writes the policy a second way: a
-function over column arrays whose body is the same ``if`` chains, run for every account
-under ``numba.prange``. Text has no place in machine code, so every string the policy can
-see (actions, enum values, text literals) becomes an integer code of one shared codebook,
-the action's code being its severity; notices are numbered from 1 (0 = none) as in the
-polars plan; there is no trace; and a rule that stops writes its outputs and moves on to
-the next account. numba compiles the function once per policy (about a second) and runs
-it on every core; the reason slots and the text columns are then made by the same polars
-projection as :class:`.polars_plan.PolarsPlan`'s, so both engines return identical frames.
+function over column arrays whose loop body is the same ``if`` chains. Text has no place in
+machine code, so every string the policy can see (actions, enum values, text literals)
+becomes an integer code of one shared codebook, the action's code being its severity;
+notices are numbered from 1 (0 = none) as in the polars plan; there is no trace; and a rule
+that stops writes its outputs and moves on to the next account. numba compiles the function
+once per policy (2-3 s, when the plan is made); a book runs chunk by chunk on its own arrays,
+in slices on one thread per core with the GIL released. The reason slots and the text
+columns are then made by the same polars projection as :class:`.polars_plan.PolarsPlan`'s,
+so both engines return identical frames.
 
 Integers are 64-bit in machine code as in polars and DuckDB (docs/policy.md, "Numeric
 semantics"); the differential tests hold this engine to the online evaluator like the others.
@@ -30,14 +31,21 @@ from limitwise.kit.errors import InvalidInput
 from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE
 from limitwise.policy.compiled import Policy
 from limitwise.policy.polars_plan import DTYPES, check_book, decision_frame
-from limitwise.policy.pygen import DecisionFunction, _call, _name, define, function_module
+from limitwise.policy.pygen import (
+    DecisionFunction,
+    call_node,
+    define,
+    function_module,
+    name_node,
+)
 from limitwise.policy.schemas import SEVERITY
 
 OUTPUTS = ("o_action", "o_line", "o_mask", "o_notice")
 OUTPUT_DTYPES = (np.int8, np.int64, np.int64, np.int16)
 #: What the polars projection calls the kernel's outputs (action, line, reasons, notice).
 CODE_COLUMNS = (ACTION, LINE, MASK, NOTICE)
-WORKERS = os.cpu_count() or 1
+#: One thread per core this process may use.
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 SLICE_ROWS_MIN = 65_536
 ARRAY_DTYPES = {"int": np.int64, "float": np.float64, "bool": np.bool_}
 
@@ -79,7 +87,7 @@ class KernelFunction(DecisionFunction):
         loads = self.feature_loads(checked=False)
         loop = ast.For(
             target=ast.Name("i", ast.Store()),
-            iter=_call("range", _name("n")),
+            iter=call_node("range", name_node("n")),
             body=[*loads, *state, *body],
             orelse=[],
         )
@@ -94,7 +102,7 @@ class KernelFunction(DecisionFunction):
 
     def feature_loads(self, *, checked: bool) -> list[ast.stmt]:
         return [
-            self.assign(name, ast.Subscript(_name(array), _name("i"), ast.Load()))
+            self.assign(name, ast.Subscript(name_node(array), name_node("i"), ast.Load()))
             for name, array in zip(self.inputs, self.array_names(), strict=True)
         ]
 
@@ -108,11 +116,11 @@ class KernelFunction(DecisionFunction):
         return []
 
     def result(self) -> list[ast.stmt]:
-        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
+        values = self.decision_values()
         values += [self.load(var) for var in self.policy.sub_lines.values()]
         targets = [*OUTPUTS, *self.sub_line_names()]
         stores: list[ast.stmt] = [
-            ast.Assign([ast.Subscript(_name(t), _name("i"), ast.Store())], v)
+            ast.Assign([ast.Subscript(name_node(t), name_node("i"), ast.Store())], v)
             for t, v in zip(targets, values, strict=True)
         ]
         return [*stores, ast.Continue()]
@@ -140,7 +148,6 @@ class KernelPlan:
         # nogil: the slices of a book run on threads, one per core, in machine code. (numba's
         # own parallel loops compile about four times slower for the same speed.)
         self.kernel = numba.njit(nogil=True, cache=False)(python)
-        self.source = ast.unparse(module)
         self.kernel(0, *self.empty_book(), *self._outputs(0))  # compile now, not on a book
 
     def empty_book(self) -> list[np.ndarray[Any, Any]]:

@@ -117,7 +117,7 @@ class Expressions:
         ``float()``: Python's ``min(1, 2.5)`` is the int 1, but the language says a double."""
         node = self._raw(e)
         if e.type == "float" and isinstance(e, (Call, IfElse)):
-            return _call("float", node)
+            return call_node("float", node)
         return node
 
     def constant(self, value: Scalar) -> ast.expr:
@@ -167,21 +167,21 @@ class Expressions:
             return ast.Compare(lo, [ast.LtE(), ast.LtE()], [x, hi])
         if e.func == "clamp":
             x, lo, hi = args
-            return _call("min", _call("max", x, lo), hi)
-        return _call(e.func, *args)
+            return call_node("min", call_node("max", x, lo), hi)
+        return call_node(e.func, *args)
 
 
 def round_step(x: ast.expr, step: int) -> ast.expr:
     """``floor(x / step + 0.5) * step``: half up, in doubles, an int (the policy rounding)."""
     scaled = ast.BinOp(ast.BinOp(x, ast.Div(), ast.Constant(step)), ast.Add(), ast.Constant(0.5))
-    return ast.BinOp(_call("floor", scaled), ast.Mult(), ast.Constant(step))
+    return ast.BinOp(call_node("floor", scaled), ast.Mult(), ast.Constant(step))
 
 
 def compile_expr(expr: Expr) -> Callable[[Mapping[str, Any]], Any]:
     """One expression as a function of a mapping of names to values."""
 
     def load(name: str) -> ast.expr:
-        return ast.Subscript(_name("env"), ast.Constant(name), ast.Load())
+        return ast.Subscript(name_node("env"), ast.Constant(name), ast.Load())
 
     body: list[ast.stmt] = [ast.Return(Expressions(load).emit(expr))]
     fn: Callable[[Mapping[str, Any]], Any] = define(function_module("expression", ["env"], body))
@@ -265,13 +265,13 @@ class DecisionFunction:
         """Read the features the steps use (checked: all of them; a missing one, or one
         that is not plainly valid, returns ``None``)."""
         loads: list[ast.stmt] = [
-            self.assign(name, ast.Subscript(_name("features"), ast.Constant(name), ast.Load()))
+            self.assign(name, ast.Subscript(name_node("features"), ast.Constant(name), ast.Load()))
             for name in self.policy.features
             if name in self.features_read
         ]
         if not checked:
             return loads
-        missing = ast.ExceptHandler(_name("KeyError"), None, [ast.Return(ast.Constant(None))])
+        missing = ast.ExceptHandler(name_node("KeyError"), None, [ast.Return(ast.Constant(None))])
         return [ast.Try(loads, [missing], [], []), *self.input_check()]
 
     def text(self, value: str) -> ast.expr:
@@ -283,18 +283,22 @@ class DecisionFunction:
 
     def record(self, value: ast.expr) -> list[ast.stmt]:
         """Append one entry to the trace."""
-        return [ast.Expr(_call("record", value))]
+        return [ast.Expr(call_node("record", value))]
 
     def result(self) -> list[ast.stmt]:
         names = self.policy.sub_lines
         keys: list[ast.expr | None] = [ast.Constant(n) for n in names]
         sub_lines = ast.Dict(keys, [self.load(v) for v in names.values()])
-        values = [self.load("action"), self.load("line_fen"), _name("mask"), _name("notice")]
-        return [ast.Return(ast.Tuple([*values, sub_lines, _name("trace")], ast.Load()))]
+        values = [*self.decision_values(), sub_lines, name_node("trace")]
+        return [ast.Return(ast.Tuple(values, ast.Load()))]
+
+    def decision_values(self) -> list[ast.expr]:
+        """Action, line, reason set and notice, as every ``result`` hands them out."""
+        return [self.load("action"), self.load("line_fen"), name_node("mask"), name_node("notice")]
 
     def band(self, breaks: tuple[int | float, ...], x: ast.Name) -> ast.expr:
         """How many breakpoints are <= x."""
-        return _call("bisect_right", _literal(breaks), x)
+        return call_node("bisect_right", _literal(breaks), x)
 
     # -- the steps -----------------------------------------------------------------------
 
@@ -305,7 +309,7 @@ class DecisionFunction:
             value = self.load(name)
             exact = FAST_TYPES[spec.type]
             tests: list[ast.expr] = [
-                ast.Compare(_call("type", value), [ast.Is()], [_name(exact.__name__)])
+                ast.Compare(call_node("type", value), [ast.Is()], [name_node(exact.__name__)])
             ]
             if spec.type in NUMERIC_LIMITS:
                 low = _literal(_bound(spec.type, spec.min, low=True))
@@ -321,7 +325,7 @@ class DecisionFunction:
     def load(self, name: str) -> ast.expr:
         if name not in self.mutable:
             self.features_read.add(name)
-        return _name(self.locals[name])
+        return name_node(self.locals[name])
 
     def expr(self, e: Expr) -> ast.expr:
         return self.exprs.emit(e)
@@ -344,7 +348,7 @@ class DecisionFunction:
     def trace_start(self) -> list[ast.stmt]:
         return [
             _set("trace", ast.List([], ast.Load())),
-            _set("record", ast.Attribute(_name("trace"), "append", ast.Load())),
+            _set("record", ast.Attribute(name_node("trace"), "append", ast.Load())),
         ]
 
     def step(self, index: int, step: Step) -> list[ast.stmt]:
@@ -385,13 +389,13 @@ class DecisionFunction:
         value = self.expr(e)
         wrapped = isinstance(value, ast.Call) and getattr(value.func, "id", "") == "float"
         if self.policy.variables[var][0] == "float" and not wrapped:
-            return _call("float", value)
+            return call_node("float", value)
         return value
 
     def matrix(self, step: MatrixStep) -> list[ast.stmt]:
         width = len(step.column_breaks) + 1
-        rows = self.band(step.row_breaks, _name("row_x"))
-        columns = self.band(step.column_breaks, _name("column_x"))
+        rows = self.band(step.row_breaks, name_node("row_x"))
+        columns = self.band(step.column_breaks, name_node("column_x"))
         cell = ast.BinOp(ast.BinOp(rows, ast.Mult(), ast.Constant(width)), ast.Add(), columns)
         labels = tuple((f"{r},{c}",) for r in range(len(step.row_breaks) + 1) for c in range(width))
         values = step.values
@@ -401,8 +405,8 @@ class DecisionFunction:
             _set("row_x", self.expr(step.row_input)),
             _set("column_x", self.expr(step.column_input)),
             _set("cell", cell),
-            self.assign(step.assign, _item(_literal(values), _name("cell"))),
-            *self.record(_item(_literal(labels), _name("cell"))),
+            self.assign(step.assign, _item(_literal(values), name_node("cell"))),
+            *self.record(_item(_literal(labels), name_node("cell"))),
         ]
 
     def first(self, branches: list[tuple[str, Expr, Effect]]) -> list[ast.stmt]:
@@ -426,7 +430,7 @@ class DecisionFunction:
         for flag, (_, _, effect) in zip(flags, branches, strict=True):
             body = self.effect(effect, collect=True)
             if body:
-                out.append(ast.If(_name(flag), body, []))
+                out.append(ast.If(name_node(flag), body, []))
         by_severity: dict[int, list[str]] = {}
         for flag, (_, _, effect) in zip(flags, branches, strict=True):
             if effect.action is not None:
@@ -436,7 +440,7 @@ class DecisionFunction:
             action = self.assign("action", self.text(ACTIONS[severity]))
             actions = [ast.If(_any(by_severity[severity]), [action], actions)]
         out += actions
-        out += self.record(ast.Tuple([_name(f) for f in flags], ast.Load()))
+        out += self.record(ast.Tuple([name_node(f) for f in flags], ast.Load()))
         stops = [flag for flag, (_, _, effect) in zip(flags, branches, strict=True) if effect.stop]
         if stops:
             out.append(ast.If(_any(stops), self.result(), []))
@@ -467,8 +471,8 @@ class DecisionFunction:
             percent = ast.BinOp(ast.Constant(100), ast.Add(), value)
             target = ast.BinOp(ast.BinOp(line, ast.Mult(), percent), ast.Div(), ast.Constant(100))
         rounded = round_step(target, p.line_step_fen)
-        capped = _call("min", ast.Constant(p.line_max_fen), rounded)
-        return _call("max", ast.Constant(p.line_min_fen), capped)
+        capped = call_node("min", ast.Constant(p.line_max_fen), rounded)
+        return call_node("max", ast.Constant(p.line_min_fen), capped)
 
 
 ACTIONS: dict[int, str] = {code: action for action, code in SEVERITY.items()}
@@ -489,7 +493,7 @@ def _local_name(name: str, index: int) -> str:
     return f"v_{name}" if name.isidentifier() else f"v__{index}"
 
 
-def _name(identifier: str) -> ast.Name:
+def name_node(identifier: str) -> ast.Name:
     return ast.Name(identifier, ast.Load())
 
 
@@ -501,8 +505,8 @@ def _set(identifier: str, value: ast.expr) -> ast.stmt:
     return ast.Assign([_store(identifier)], value)
 
 
-def _call(function: str, *args: ast.expr) -> ast.Call:
-    return ast.Call(_name(function), list(args), [])
+def call_node(function: str, *args: ast.expr) -> ast.Call:
+    return ast.Call(name_node(function), list(args), [])
 
 
 def _item(sequence: ast.expr, index: ast.expr) -> ast.expr:
@@ -510,9 +514,9 @@ def _item(sequence: ast.expr, index: ast.expr) -> ast.expr:
 
 
 def _record(value: ast.expr) -> ast.stmt:
-    return ast.Expr(_call("record", value))
+    return ast.Expr(call_node("record", value))
 
 
 def _any(flags: Iterable[str]) -> ast.expr:
-    names: list[ast.expr] = [_name(f) for f in flags]
+    names: list[ast.expr] = [name_node(f) for f in flags]
     return names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
