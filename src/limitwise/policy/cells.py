@@ -201,6 +201,11 @@ def covered_by_union(
     return not left
 
 
+def boxes_intersect(a: Box, b: Box) -> bool:
+    """Whether some input is accepted by both rows (cell by cell)."""
+    return all(intersects(x, y) for x, y in zip(a, b, strict=True))
+
+
 def _concrete(box: Box, domains: tuple[Cell, ...]) -> Box:
     return tuple(d if isinstance(c, AnyCell) else c for c, d in zip(box, domains, strict=True))
 
@@ -208,7 +213,7 @@ def _concrete(box: Box, domains: tuple[Cell, ...]) -> Box:
 def _subtract(box: Box, other: Box, integer: tuple[bool, ...]) -> list[Box]:
     """``box`` minus ``other`` as disjoint boxes: peel off, dimension by dimension, the part
     of ``box`` outside ``other``; what is left at the end lies inside ``other``."""
-    if not all(intersects(a, b) for a, b in zip(box, other, strict=True)):
+    if not boxes_intersect(box, other):
         return [box]
     pieces: list[Box] = []
     current = list(box)

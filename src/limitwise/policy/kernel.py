@@ -30,7 +30,7 @@ import polars as pl
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE
 from limitwise.policy.compiled import Policy
-from limitwise.policy.polars_plan import DTYPES, check_book, decision_frame
+from limitwise.policy.polars_plan import check_book, decision_frame, declared_dtype
 from limitwise.policy.pygen import (
     DecisionFunction,
     call_node,
@@ -209,7 +209,7 @@ class KernelPlan:
         info = self.policy.features[name]
         values = info.values
         if not values:  # in its declared type: the kernel is compiled for exactly these
-            return pl.col(name).cast(DTYPES[info.type])
+            return pl.col(name).cast(declared_dtype(info))
         text = pl.col(name)
         chain: Any = pl.when(text == values[0]).then(self.codebook[values[0]])
         for value in values[1:]:

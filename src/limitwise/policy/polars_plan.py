@@ -10,7 +10,7 @@ import polars as pl
 from limitwise.kit.errors import InvalidInput
 from limitwise.policy.batch import ACTION, LINE, MASK, NOTICE, Backend, BatchCompiler, Kind
 from limitwise.policy.compiled import MatrixStep, Policy, RulesetStep, TableStep
-from limitwise.policy.expr import Scalar
+from limitwise.policy.expr import Scalar, VarInfo
 from limitwise.policy.schemas import SEVERITY
 
 DTYPES: dict[Kind, Any] = {
@@ -161,7 +161,7 @@ class PolarsPlan:
         """Each feature in its declared type; a column already of that type is left alone."""
         typed = []
         for name, info in self.policy.features.items():
-            dtype = pl.Enum(info.values) if info.values else DTYPES[info.type]
+            dtype = declared_dtype(info)
             if schema[name] == dtype:
                 continue
             if (
@@ -243,6 +243,11 @@ def check_book(policy: Policy, book: pl.DataFrame) -> None:
         )
 
 
+def declared_dtype(info: VarInfo) -> Any:
+    """The polars type a feature is evaluated in: its enum, else its declared type."""
+    return pl.Enum(info.values) if info.values else DTYPES[info.type]
+
+
 def _label(slot: int) -> str:
     """The text of a reason slot (or, for 0, of the notice), null or not."""
     return f"_lw_label_{slot}"
@@ -302,10 +307,7 @@ def evaluate_book(
 def _schema_problem(policy: Policy, book: pl.LazyFrame) -> str | None:
     """What the plain casts of the features say about a book the plan refused (they name
     the column and its bad values)."""
-    casts = [
-        pl.col(name).cast(pl.Enum(info.values) if info.values else DTYPES[info.type])
-        for name, info in policy.features.items()
-    ]
+    casts = [pl.col(name).cast(declared_dtype(info)) for name, info in policy.features.items()]
     try:
         book.select(casts).collect()
     except pl.exceptions.InvalidOperationError as exc:

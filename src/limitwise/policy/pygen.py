@@ -154,7 +154,7 @@ class Expressions:
             test = ast.NotIn() if e.negate else ast.In()
             return ast.Compare(arg, [test], [_literal(frozenset(e.values))])
         tests = [ast.Compare(arg, [ast.Eq()], [self.constant(v)]) for v in e.values]
-        found = tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), list(tests))
+        found = _joined(ast.Or(), list(tests))
         return ast.UnaryOp(ast.Not(), found) if e.negate else found
 
     def _function(self, e: Call) -> ast.expr:
@@ -265,7 +265,7 @@ class DecisionFunction:
         """Read the features the steps use (checked: all of them; a missing one, or one
         that is not plainly valid, returns ``None``)."""
         loads: list[ast.stmt] = [
-            self.assign(name, ast.Subscript(name_node("features"), ast.Constant(name), ast.Load()))
+            self.assign(name, _item(name_node("features"), ast.Constant(name)))
             for name in self.policy.features
             if name in self.features_read
         ]
@@ -317,8 +317,7 @@ class DecisionFunction:
                 tests.append(ast.Compare(low, [ast.LtE(), ast.LtE()], [value, high]))
             elif spec.values:
                 tests.append(ast.Compare(value, [ast.In()], [_literal(frozenset(spec.values))]))
-            valid = tests[0] if len(tests) == 1 else ast.BoolOp(ast.And(), tests)
-            invalid = ast.UnaryOp(ast.Not(), valid)
+            invalid = ast.UnaryOp(ast.Not(), _joined(ast.And(), tests))
             checks.append(ast.If(invalid, [ast.Return(ast.Constant(None))], []))
         return checks
 
@@ -331,7 +330,7 @@ class DecisionFunction:
         return self.exprs.emit(e)
 
     def assign(self, name: str, value: ast.expr) -> ast.stmt:
-        return ast.Assign([ast.Name(self.locals[name], ast.Store())], value)
+        return ast.Assign([_store(self.locals[name])], value)
 
     def initial_state(self) -> list[ast.stmt]:
         """Every variable from its declared value, the line from the current one."""
@@ -513,10 +512,10 @@ def _item(sequence: ast.expr, index: ast.expr) -> ast.expr:
     return ast.Subscript(sequence, index, ast.Load())
 
 
-def _record(value: ast.expr) -> ast.stmt:
-    return ast.Expr(call_node("record", value))
-
-
 def _any(flags: Iterable[str]) -> ast.expr:
-    names: list[ast.expr] = [name_node(f) for f in flags]
-    return names[0] if len(names) == 1 else ast.BoolOp(ast.Or(), names)
+    return _joined(ast.Or(), [name_node(f) for f in flags])
+
+
+def _joined(op: ast.boolop, values: list[ast.expr]) -> ast.expr:
+    """``a and b and ...`` (or ``or``); one value stands alone (``ast`` wants two or more)."""
+    return values[0] if len(values) == 1 else ast.BoolOp(op, values)

@@ -444,7 +444,7 @@ class _Validator:
         if node.hit != "unique":
             return
         for other in earlier:
-            if all(cellmod.intersects(a, b) for a, b in zip(other.cells, row.cells, strict=True)):
+            if cellmod.boxes_intersect(other.cells, row.cells):
                 self.problem(
                     path,
                     f"rows '{other.id}' and '{row.id}' overlap, which the unique "
@@ -473,11 +473,7 @@ class _Validator:
         if len(known) < len(domains):
             return
         integer = tuple(arg.type == "int" for arg in inputs)
-        touching = [
-            other
-            for other in earlier
-            if all(cellmod.intersects(a, b) for a, b in zip(other.cells, row.cells, strict=True))
-        ]
+        touching = [other for other in earlier if cellmod.boxes_intersect(other.cells, row.cells)]
         boxes = [other.cells for other in touching]
         if cellmod.covered_by_union(row.cells, boxes, tuple(known), integer):
             self.problem(
