@@ -1,6 +1,7 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
 from limitwise.ledger import models as ledger_models
+from limitwise.lines import models as lines_models
 from limitwise.onboarding import models as onboarding_models
 from limitwise.policy import models as policy_models
 from limitwise.providers import models as provider_models
@@ -9,6 +10,7 @@ from limitwise.servicing import models as servicing_models
 
 __all__ = [
     "ledger_models",
+    "lines_models",
     "onboarding_models",
     "policy_models",
     "provider_models",

@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     application_duplicate_window_days: int = 30
     #: Eligibility policy JSON file; empty means the packaged default (age 18-60, ...).
     eligibility_policy_path: str = ""
+    #: Line service rules JSON file (caps, notice, guards); empty means the defaults.
+    line_rules_path: str = ""
+    #: The policy key that decides applications and reviews (its active published version).
+    line_policy_key: str = "jiebei-default"
     #: ``local`` (CSV/JSON files in ``provider_data_dir``) or ``http`` (``provider_base_url``).
     provider_backend: str = "local"
     #: Folder of the local providers' files; empty means the packaged sample data.

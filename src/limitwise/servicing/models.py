@@ -71,6 +71,11 @@ class CreditAccount(Base):
     bucket: Mapped[str] = mapped_column(String(16))
     #: Orders draws and repayments within a day, so a replay applies them as they happened.
     next_seq: Mapped[int] = mapped_column(Integer, default=1)
+    #: The recorded line decision behind the current line and status (None only for an
+    #: account an operator opened directly, before any decision): see ``limitwise.lines``.
+    line_decision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("line_decisions.id", use_alter=True)
+    )
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (CheckConstraint("line_fen >= 0", name="line_non_negative"),)
