@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from limitwise.cli import app
@@ -16,6 +17,7 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import Conflict, LimitwiseError, Refused
 from limitwise.ledger.check import check_trial_balance
+from limitwise.lines import service as lines
 from limitwise.servicing import book as engine_module
 from limitwise.servicing import flows, service
 from limitwise.servicing.models import AccountStatus
@@ -138,26 +140,36 @@ def test_line_changes_and_status_are_events(engine: Engine, clock: Clock) -> Non
     open_book(engine, clock, ["A"], line_fen=1_000_000)
     draw(engine, clock, amount_fen=600_000, kind="daily")
     with unit_of_work(engine) as session:
-        service.change_line(session, clock, ref="A", line_fen=500_000, reason="risk cut")
+        cut_by = lines.operator_change(session, clock, ref="A", line_fen=500_000, note="risk cut")
     cut = state(engine, "A", DRAWN_ON)
     assert (cut.line_fen, cut.available_fen) == (500_000, 0)
     with pytest.raises(Refused) as error:
         draw(engine, clock, amount_fen=10_000, kind="daily", key="d2")
     assert error.value.code == "exceeds_available_line"
     with unit_of_work(engine) as session:
-        service.set_status(session, clock, ref="A", status=AccountStatus.FROZEN, reason="fraud")
-        service.set_status(session, clock, ref="A", status=AccountStatus.CLOSED)
+        lines.operator_change(session, clock, ref="A", status=AccountStatus.FROZEN, note="fraud")
+        lines.operator_change(session, clock, ref="A", status=AccountStatus.CLOSED, note="asked")
     with unit_of_work(engine) as session, pytest.raises(Refused) as closed:
-        service.set_status(session, clock, ref="A", status=AccountStatus.ACTIVE)
+        lines.operator_change(session, clock, ref="A", status=AccountStatus.ACTIVE, note="again")
     assert closed.value.code == "account_closed"
     with unit_of_work(engine) as session:
         events = service.account_events(session, ref="A")
-    assert [(e["kind"], e.get("to"), e.get("to_fen")) for e in events] == [
+        history = lines.history(session, ref="A")
+    assert [(e["kind"], e.get("to"), e.get("to_fen")) for e in events if e["kind"] != "drawn"] == [
         ("line_changed", None, 500_000),
         ("status_changed", "frozen", None),
         ("status_changed", "closed", None),
     ]
-    assert events[0]["reason"] == "risk cut"
+    assert [d.decision_ref for d in history][0] == cut_by.decision_ref
+    assert history[0].adjustments[0]["detail"] == "risk cut"
+    assert [d.reason_codes for d in history] == [["OPERATOR"]] * 3
+
+
+def test_a_line_cannot_change_without_a_recorded_decision(engine: Engine, clock: Clock) -> None:
+    open_book(engine, clock, ["A"], line_fen=1_000_000)
+    with pytest.raises(IntegrityError), unit_of_work(engine) as session:
+        service.change_line(session, clock, ref="A", line_fen=500_000, decision_id=987_654)
+    assert state(engine, "A", DRAWN_ON).line_fen == 1_000_000
 
 
 def test_a_product_is_defined_once(engine: Engine, clock: Clock) -> None:

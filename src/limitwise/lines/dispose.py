@@ -120,7 +120,7 @@ def _approve(proposal: Proposal, standing: Standing, rules: LineRules, as_of: dt
         return _unchanged(
             standing, as_of, (*adjustments, floor), proposal.reasons, action="decline"
         )
-    return _finish(proposal, standing, as_of, "approve", line, ACTIVE, adjustments)
+    return _finish(proposal, standing, as_of, "approve", line, ACTIVE, tuple(adjustments))
 
 
 def _increase(proposal: Proposal, standing: Standing, rules: LineRules, as_of: dt.date) -> Disposal:

@@ -59,6 +59,10 @@ LINE_REASONS: dict[str, ReasonText] = {
         "The risk that froze the line has cleared; draws are open again.",
         "冻结额度的风险已解除，可再次借款。",
     ),
+    "NOTICE": ReasonText(
+        "The change announced to you in advance takes effect today.",
+        "此前提前通知您的额度调整今日生效。",
+    ),
     "OPERATOR": ReasonText(
         "Changed by an operator with a recorded note.", "由运营人员调整并记录说明。"
     ),

@@ -172,3 +172,11 @@ def application_view(session: Session, *, application_ref: str) -> ApplicationVi
         ],
         outcome=json.loads(row.outcome_json),
     )
+
+
+def person_of(session: Session, *, application_ref: str) -> str:
+    """The blind index of the person behind an application (to sum their lines)."""
+    row = repository.find_application(session, application_ref)
+    if row is None:
+        raise NotFound(f"no application {application_ref!r}", field="application_ref")
+    return row.person_index

@@ -50,6 +50,11 @@ class Decision:
     _evaluator: PolicyEvaluator = field(repr=False)
 
     @property
+    def policy(self) -> Policy:
+        """The compiled policy that decided (its reason texts, steps, features)."""
+        return self._evaluator.policy
+
+    @property
     def line_change_fen(self) -> int:
         return self.line_fen - self.previous_line_fen
 

@@ -23,6 +23,7 @@ from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput, InvalidRequest, LimitwiseError, Problem
 from limitwise.kit.money import format_yuan, parse_amount_fen
 from limitwise.ledger.check import check_trial_balance
+from limitwise.lines import service as lines
 from limitwise.servicing import flows, service
 from limitwise.servicing.models import AccountStatus
 from limitwise.servicing.schemas import AccountState, ProductSpec
@@ -81,13 +82,13 @@ class RepayCommand(_Strict):
 
 class AccountCommand(_Strict):
     account: str
-    reason: str = ""
+    reason: str = "scenario step"
 
 
 class SetLineCommand(_Strict):
     account: str
     line: str
-    reason: str = ""
+    reason: str = "scenario step"
 
 
 class Commands(_Strict):
@@ -307,12 +308,12 @@ class _Runner:
                     effective_date=command.effective_date,
                 )
             elif isinstance(command, SetLineCommand):
-                service.change_line(
+                lines.operator_change(
                     session,
                     clock,
                     ref=command.account,
                     line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
-                    reason=command.reason,
+                    note=command.reason,
                 )
             else:
                 status = {
@@ -320,8 +321,8 @@ class _Runner:
                     "unfreeze": AccountStatus.ACTIVE,
                     "close": AccountStatus.CLOSED,
                 }[name]
-                service.set_status(
-                    session, clock, ref=command.account, status=status, reason=command.reason
+                lines.operator_change(
+                    session, clock, ref=command.account, status=status, note=command.reason
                 )
 
     def _product_of(self, account_ref: str) -> str:

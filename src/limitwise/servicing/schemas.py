@@ -121,13 +121,18 @@ class ProductSpec(BaseModel):
     def _consistent(self) -> ProductSpec:
         if self.min_line_fen > self.max_line_fen:
             raise ValueError("min_line must not exceed max_line")
-        nominal_apr = self.daily_rate_bps / BPS * DAYS_PER_YEAR_APR
+        nominal_apr = self.nominal_apr
         if nominal_apr > self.apr_cap:
             raise ValueError(
                 f"daily rate {self.daily_rate_bps} bps is {nominal_apr:.2%} a year, above the "
                 f"APR cap of {self.apr_cap:.2%}"
             )
         return self
+
+    @property
+    def nominal_apr(self) -> Decimal:
+        """The daily rate a year, as a fraction: the APR quoted before any draw."""
+        return self.daily_rate_bps / BPS * DAYS_PER_YEAR_APR
 
     @property
     def min_line_fen(self) -> int:

@@ -86,9 +86,18 @@ def product_named(session: Session, code: str) -> ProductSpec:
 
 
 def open_account(
-    session: Session, clock: Clock, *, ref: str, product_code: str, line_fen: int
+    session: Session,
+    clock: Clock,
+    *,
+    ref: str,
+    product_code: str,
+    line_fen: int,
+    decision_id: int | None = None,
 ) -> None:
-    """Open a credit account with its ledger books; reopening the same account is a no-op."""
+    """Open a credit account with its ledger books; reopening the same account is a no-op.
+
+    ``decision_id`` is the recorded application decision that granted the line (None only
+    when an operator opens an account directly, as the demo book does)."""
     product_row = repository.find_product(session, product_code)
     if product_row is None:
         raise NotFound(f"no product {product_code!r}", field="product")
@@ -117,6 +126,7 @@ def open_account(
             days_past_due=0,
             bucket=product.bucket_for(0),
             next_seq=1,
+            line_decision_id=decision_id,
             created_at=clock.now(),
         ),
     )
@@ -124,9 +134,11 @@ def open_account(
 
 
 def change_line(
-    session: Session, clock: Clock, *, ref: str, line_fen: int, reason: str = ""
+    session: Session, clock: Clock, *, ref: str, line_fen: int, decision_id: int
 ) -> None:
-    """Set a new line (a cut below the outstanding principal only stops further draws)."""
+    """Set a new line as recorded decision ``decision_id`` decided (a cut below the
+    outstanding principal only stops further draws). Only ``limitwise.lines`` calls this;
+    the database refuses a decision id that was never recorded."""
     account = _lock(session, ref)
     if account.status == AccountStatus.CLOSED:
         raise AccountClosed(f"account {ref} is closed", field="account")
@@ -140,19 +152,21 @@ def change_line(
     before = account.line_fen
     ledger.set_line(session, owner_ref=ref, line_fen=line_fen)
     account.line_fen = line_fen
+    account.line_decision_id = decision_id
     _emit(
         session,
         clock,
         account,
         "line_changed",
-        {"from_fen": before, "to_fen": line_fen, "reason": reason},
+        {"from_fen": before, "to_fen": line_fen, "decision_id": decision_id},
     )
 
 
 def set_status(
-    session: Session, clock: Clock, *, ref: str, status: AccountStatus, reason: str = ""
+    session: Session, clock: Clock, *, ref: str, status: AccountStatus, decision_id: int
 ) -> None:
-    """Freeze, unfreeze or close an account. Closing is final."""
+    """Freeze, unfreeze or close an account as recorded decision ``decision_id`` decided.
+    Closing is final."""
     account = _lock(session, ref)
     if account.status == status:
         return
@@ -160,13 +174,25 @@ def set_status(
         raise AccountClosed(f"account {ref} is closed; it cannot become {status}", field="status")
     before = account.status
     account.status = status.value
+    account.line_decision_id = decision_id
     _emit(
         session,
         clock,
         account,
         "status_changed",
-        {"from": before, "to": status.value, "reason": reason},
+        {"from": before, "to": status.value, "decision_id": decision_id},
     )
+
+
+def record_event(
+    session: Session, clock: Clock, *, ref: str, kind: str, payload: dict[str, Any]
+) -> int:
+    """Record something that happened to an account outside servicing (a bureau refresh,
+    a device or login anomaly, confirmed fraud); returns the event id."""
+    account = repository.find_account(session, ref)
+    if account is None:
+        raise NotFound(f"no credit account {ref!r}", field="account")
+    return _emit(session, clock, account, kind, payload)
 
 
 # --- draws -----------------------------------------------------------------------------------
@@ -253,6 +279,7 @@ def draw(
                 for item in plan
             ],
         )
+        _emit(session, clock, account, "drawn", {"amount_fen": amount_fen, "draw": row.ref})
         return DrawResult(
             ref=row.ref,
             key=key,
@@ -329,6 +356,17 @@ def repay(
             outcome = _replay(session, clock, book)[repayment.id]
         else:
             outcome = _apply_repayment(session, clock, book, repayment)
+        _emit(
+            session,
+            clock,
+            account,
+            "repaid",
+            {
+                "amount_fen": amount_fen,
+                "repayment": repayment.ref,
+                "effective": effective.isoformat(),
+            },
+        )
         return RepaymentResult(
             ref=repayment.ref,
             key=key,
@@ -506,6 +544,19 @@ def account_events(session: Session, *, ref: str | None = None) -> list[dict[str
 def format_apr(apr: Decimal) -> str:
     """APR as borrowers see it, e.g. ``14.38%``."""
     return f"{apr * 100:.2f}%"
+
+
+def account_id(session: Session, ref: str) -> int:
+    account = repository.find_account(session, ref)
+    if account is None:
+        raise NotFound(f"no credit account {ref!r}", field="account")
+    return account.id
+
+
+def lock_account(session: Session, ref: str) -> int:
+    """Take the account's row lock (serialising it with draws, repayments and COB) and
+    return its id."""
+    return _lock(session, ref).id
 
 
 # --- internals -------------------------------------------------------------------------------
@@ -758,17 +809,16 @@ def _emit(
     payload: dict[str, Any],
     *,
     as_of: dt.date | None = None,
-) -> None:
-    repository.add(
-        session,
-        AccountEvent(
-            credit_account_id=account.id,
-            kind=kind,
-            as_of=as_of or clock.today(),
-            payload_json=json.dumps(payload, sort_keys=True),
-            created_at=clock.now(),
-        ),
+) -> int:
+    event = AccountEvent(
+        credit_account_id=account.id,
+        kind=kind,
+        as_of=as_of or clock.today(),
+        payload_json=json.dumps(payload, sort_keys=True),
+        created_at=clock.now(),
     )
+    repository.add(session, event)
+    return event.id
 
 
 def _instalment_view(draw_row: Draw, inst: Instalment) -> InstalmentView:
