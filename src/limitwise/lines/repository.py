@@ -16,6 +16,7 @@ from limitwise.lines.models import (
     PendingState,
     SubLine,
     Timing,
+    Trigger,
 )
 from limitwise.servicing.models import AccountEvent, CreditAccount
 
@@ -54,10 +55,12 @@ def applied_changes_since(
 
 
 def last_line_change(session: Session, account_ref: str) -> LineDecision | None:
+    """The latest decision that changed an open account's line (its opening aside)."""
     return session.scalars(
         select(LineDecision)
         .where(
             LineDecision.account_ref == account_ref,
+            LineDecision.trigger != Trigger.APPLICATION.value,
             LineDecision.timing == Timing.NOW.value,
             LineDecision.new_line_fen != LineDecision.old_line_fen,
         )

@@ -383,7 +383,7 @@ def _standing(
         verified_income_monthly_fen=(
             holder.verified_income_monthly_fen if holder is not None else None
         ),
-        dpd_now=state.days_past_due,
+        dpd_now=int(row.values.get("dpd_now", state.days_past_due)),
         dpd_max_12m=int(row.values.get("dpd_max_12m", state.days_past_due)),
         last_change_on=last.effective_on if last is not None else None,
         last_change_direction=(

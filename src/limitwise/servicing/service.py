@@ -78,6 +78,11 @@ def define_product(session: Session, clock: Clock, *, spec: ProductSpec) -> Prod
     return spec
 
 
+def find_product(session: Session, code: str) -> ProductSpec | None:
+    product = repository.find_product(session, code)
+    return None if product is None else parse_product(product.definition_json)
+
+
 def product_named(session: Session, code: str) -> ProductSpec:
     product = repository.find_product(session, code)
     if product is None:

@@ -1,0 +1,82 @@
+"""Multi-step line work, each step in its own transaction: an application through to its
+decision and account; a servicing command followed by the re-decisions it triggers; the
+business-date roll (COB, then the changes whose notice has run, then the triggers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import unit_of_work
+from limitwise.lines import defaults, service
+from limitwise.lines.schemas import ApplicationDecision
+from limitwise.lines.service import LineContext
+from limitwise.onboarding.flows import OnboardingContext, submit_application
+from limitwise.onboarding.schemas import ApplicationOutcome, ApplicationStatus
+from limitwise.servicing import flows as servicing_flows
+
+T = TypeVar("T")
+#: Trigger events re-decided per transaction when the queue is drained.
+DRAIN_BATCH = 100
+
+
+def prepare(engine: Engine, clock: Clock, *, context: LineContext) -> list[str]:
+    """Install the shipped products, policy and scorecards where nothing is live yet."""
+    with unit_of_work(engine) as session:
+        return defaults.install_defaults(session, clock, policy_key=context.policy_key)
+
+
+def apply(
+    engine: Engine,
+    clock: Clock,
+    *,
+    raw: Any,
+    onboarding: OnboardingContext,
+    context: LineContext,
+) -> tuple[ApplicationOutcome, ApplicationDecision | None]:
+    """Submit an application and, once onboarding leaves it ``pending_decision``, decide it
+    and open the account, all in one transaction: an approval never lacks its account."""
+    with unit_of_work(engine) as session:
+        outcome = submit_application(session, clock, raw=raw, context=onboarding)
+        if outcome.status is not ApplicationStatus.PENDING_DECISION:
+            return outcome, None
+        return outcome, service.decide_application(session, clock, outcome=outcome, context=context)
+
+
+def command(
+    engine: Engine, clock: Clock, action: Callable[[Session], T], *, context: LineContext
+) -> T:
+    """Run a servicing command in its transaction, then re-decide what it triggered."""
+    with unit_of_work(engine) as session:
+        result = action(session)
+    drain(engine, clock, context=context)
+    return result
+
+
+def drain(engine: Engine, clock: Clock, *, context: LineContext) -> int:
+    """Answer every queued trigger event, a batch per transaction: a crash between batches
+    leaves the rest queued, and an answered event is never answered again."""
+    total = 0
+    while True:
+        with unit_of_work(engine) as session:
+            done = service.drain_triggers(session, clock, context=context, limit=DRAIN_BATCH)
+        total += done
+        if done < DRAIN_BATCH:
+            return total
+
+
+def roll(engine: Engine, clock: Clock, *, through: dt.date, context: LineContext) -> int:
+    """Close business days through ``through`` (COB), apply the changes whose notice has
+    run by the next business date, and answer the triggers COB raised (bucket changes).
+    Returns how many scheduled changes were applied."""
+    servicing_flows.run_cob(engine, clock, as_of=through)
+    next_day = Clock(through + dt.timedelta(days=1), clock.now_fn)
+    with unit_of_work(engine) as session:
+        applied = service.apply_due_changes(session, next_day, as_of=next_day.today())
+    drain(engine, next_day, context=context)
+    return applied
