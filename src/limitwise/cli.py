@@ -15,6 +15,7 @@ from limitwise.kit import migrate
 from limitwise.kit.cli import AsOfOption, DbOption, as_date
 from limitwise.kit.errors import LimitwiseError
 from limitwise.ledger.cli import app as ledger_app
+from limitwise.lines import cli as lines_cli
 from limitwise.onboarding import cli as onboarding_cli
 from limitwise.policy.cli import app as policy_app
 from limitwise.scoring.cli import app as score_app
@@ -30,6 +31,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(onboarding_cli.app, name="onboarding")
 app.command("apply")(onboarding_cli.apply)
+app.command("init")(lines_cli.init)
+app.add_typer(lines_cli.account_app, name="account")
+app.add_typer(lines_cli.lines_app, name="lines")
 app.add_typer(cob_app, name="cob")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(score_app, name="score")

@@ -160,7 +160,7 @@ def test_line_changes_and_status_are_events(engine: Engine, clock: Clock) -> Non
         ("status_changed", "frozen", None),
         ("status_changed", "closed", None),
     ]
-    assert [d.decision_ref for d in history][0] == cut_by.decision_ref
+    assert history[0].decision_ref == cut_by.decision_ref
     assert history[0].adjustments[0]["detail"] == "risk cut"
     assert [d.reason_codes for d in history] == [["OPERATOR"]] * 3
 

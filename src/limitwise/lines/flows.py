@@ -13,7 +13,10 @@ from sqlalchemy.orm import Session
 
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
+from limitwise.kit.settings import Settings, get_settings
 from limitwise.lines import defaults, service
+from limitwise.lines.book_features import BookFeatures
+from limitwise.lines.rules import rules_from_settings
 from limitwise.lines.schemas import ApplicationDecision
 from limitwise.lines.service import LineContext
 from limitwise.onboarding.flows import OnboardingContext, submit_application
@@ -23,6 +26,16 @@ from limitwise.servicing import flows as servicing_flows
 T = TypeVar("T")
 #: Trigger events re-decided per transaction when the queue is drained.
 DRAIN_BATCH = 100
+
+
+def default_context(settings: Settings | None = None) -> LineContext:
+    """The line service as configured: rules file, policy key, the book's features."""
+    settings = settings or get_settings()
+    return LineContext(
+        features=BookFeatures(),
+        rules=rules_from_settings(settings),
+        policy_key=settings.line_policy_key,
+    )
 
 
 def prepare(engine: Engine, clock: Clock, *, context: LineContext) -> list[str]:

@@ -276,6 +276,7 @@ def operator_change(
 
 def history(session: Session, *, ref: str) -> list[DecisionView]:
     """Every decision about an account, oldest first (its application decision included)."""
+    servicing.account_id(session, ref)  # a clear NotFound for an unknown account
     return [DecisionView.of(row) for row in repository.decisions_of(session, ref)]
 
 
@@ -605,7 +606,8 @@ def _record(
             policy_version=decision.policy_version,
             policy_hash=decision.policy_hash,
             scorecards_json=_json(
-                [{"scorecard": n, "score": row.scores.get(n)} for n in decision.scorecards]
+                [{"policy_expects": name} for name in decision.scorecards]
+                + [{"scored": version, "score": points} for version, points in row.scores.items()]
             ),
             features_json=_json(decision.inputs),
             missing_json=_json(list(row.missing)),

@@ -17,8 +17,10 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.kit.money import format_yuan
+from limitwise.lines import flows as line_flows
+from limitwise.lines.schemas import ApplicationDecision
 from limitwise.onboarding import service
-from limitwise.onboarding.flows import OnboardingContext, submit_application
+from limitwise.onboarding.flows import OnboardingContext
 from limitwise.onboarding.pii import PiiVault
 from limitwise.onboarding.schemas import ApplicationOutcome
 
@@ -100,11 +102,15 @@ def apply(
     try:
         raw = read_application_file(file)
         context = OnboardingContext.from_settings()
+        lines = line_flows.default_context()
+        clock = _clock(as_of)
         migrate.upgrade(db)
         engine = make_engine(db)
         try:
-            with unit_of_work(engine) as session:
-                outcome = submit_application(session, _clock(as_of), raw=raw, context=context)
+            line_flows.prepare(engine, clock, context=lines)
+            outcome, decision = line_flows.apply(
+                engine, clock, raw=raw, onboarding=context, context=lines
+            )
         finally:
             engine.dispose()
     except InvalidRequest as exc:
@@ -114,9 +120,31 @@ def apply(
             print_problems(exc.problems, Console(stderr=True))
         raise typer.Exit(2) from None
     if as_json:
-        print_json(outcome.to_dict())
-    else:
-        print_outcome(outcome, console)
+        print_json(outcome.to_dict() | {"line_decision": decision.to_dict() if decision else None})
+        return
+    print_outcome(outcome, console)
+    if decision is not None:
+        print_line_decision(decision, console)
+
+
+def print_line_decision(result: ApplicationDecision, console: Console) -> None:
+    decision = result.decision
+    console.print(
+        f"line decision [bold]{decision.action}[/bold] by {decision.policy} "
+        f"({decision.decision_ref})"
+    )
+    for reason in decision.reasons:
+        console.print(f"  - {reason['code']}: {reason['en']}")
+    for adjustment in decision.adjustments:
+        console.print(f"  line service: {adjustment['guard']}: {adjustment['detail']}")
+    if result.account_ref is None:
+        return
+    console.print(
+        f"account [bold]{result.account_ref}[/bold] opened on {result.product}: line "
+        f"{format_yuan(decision.new_line_fen)} yuan, APR {result.apr}"
+    )
+    for name, amount in decision.sub_lines.items():
+        console.print(f"  sub-line {name}: {format_yuan(amount)} yuan")
 
 
 @app.command("show")

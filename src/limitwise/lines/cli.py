@@ -1,0 +1,298 @@
+"""``limitwise account ...``, ``limitwise lines ...`` and ``limitwise init``.
+
+Money is yuan for people (``12,000.00``) and integer fen in ``--json`` output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from limitwise.kit import migrate
+from limitwise.kit.cli import AsOfOption, DbOption, as_date
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.money import format_yuan, parse_amount_fen
+from limitwise.lines import flows, service
+from limitwise.lines.flows import default_context
+from limitwise.lines.schemas import DecisionView
+from limitwise.servicing import service as servicing
+from limitwise.servicing.schemas import AccountState
+
+account_app = typer.Typer(
+    help="Credit accounts: list, show, draw, repay, history.", no_args_is_help=True
+)
+lines_app = typer.Typer(
+    help="Line decisions: review an account, roll the business date.", no_args_is_help=True
+)
+
+T = TypeVar("T")
+RefArg = Annotated[str, typer.Argument(help="Credit account reference.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (money in fen).")]
+
+
+def _clock(as_of: dt.datetime | None) -> Clock:
+    day = as_date(as_of)
+    return Clock(day) if day is not None else Clock.system()
+
+
+def _with_engine(db: str | None, work: Callable[[Engine], T]) -> T:
+    engine = make_engine(db)
+    try:
+        return work(engine)
+    finally:
+        engine.dispose()
+
+
+def _read(db: str | None, work: Callable[[Session], T]) -> T:
+    def run(engine: Engine) -> T:
+        with unit_of_work(engine) as session:
+            return work(session)
+
+    return _with_engine(db, run)
+
+
+def _echo_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+# --- init ------------------------------------------------------------------------------------
+
+
+def init(db: DbOption = None) -> None:
+    """Migrate the database and install the shipped products, default policy and
+    scorecards where nothing is live yet."""
+    migrate.upgrade(db)
+    installed = _with_engine(
+        db, lambda engine: flows.prepare(engine, Clock.system(), context=default_context())
+    )
+    for item in installed:
+        typer.echo(f"installed {item}")
+    typer.echo("ready" if installed else "already set up: nothing to install")
+
+
+# --- account ---------------------------------------------------------------------------------
+
+
+@account_app.command("list")
+def account_list(
+    db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
+) -> None:
+    """Every credit account: status, line, available."""
+    day = _clock(as_of).today()
+    states = _read(
+        db,
+        lambda s: [
+            servicing.account_state(s, ref=ref, as_of=day) for ref in servicing.account_refs(s)
+        ],
+    )
+    if as_json:
+        _echo_json([_state_json(state) for state in states])
+        return
+    table = Table(title=f"Credit accounts on {day}")
+    for column in ("account", "product", "status", "line", "available", "principal", "DPD"):
+        table.add_column(column)
+    for st in states:
+        table.add_row(
+            st.ref,
+            st.product,
+            st.status,
+            format_yuan(st.line_fen),
+            format_yuan(st.available_fen),
+            format_yuan(st.outstanding_principal_fen),
+            str(st.days_past_due),
+        )
+    Console().print(table)
+
+
+@account_app.command("show")
+def account_show(
+    ref: RefArg, db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
+) -> None:
+    """Line, available, APR, status, sub-lines and any change announced with notice."""
+    day = _clock(as_of).today()
+
+    def read(session: Session) -> dict[str, Any]:
+        state = servicing.account_state(session, ref=ref, as_of=day)
+        product = servicing.product_named(session, state.product)
+        return _state_json(state) | {
+            "apr": state.apr or servicing.format_apr(product.nominal_apr),
+            "sub_lines_fen": service.sub_lines(session, ref=ref),
+            "pending_change": service.pending_change(session, ref=ref),
+        }
+
+    body = _read(db, read)
+    if as_json:
+        _echo_json(body)
+        return
+    console = Console()
+    console.print(f"[bold]{ref}[/bold] on {day} ({body['product']}): [bold]{body['status']}[/bold]")
+    console.print(
+        f"  line {format_yuan(body['line_fen'])} yuan, available "
+        f"{format_yuan(body['available_fen'])}, outstanding principal "
+        f"{format_yuan(body['outstanding_principal_fen'])}, APR {body['apr']}"
+    )
+    for name, amount in body["sub_lines_fen"].items():
+        console.print(f"  sub-line {name}: {format_yuan(amount)} yuan (inside the line)")
+    pending = body["pending_change"]
+    if pending:
+        console.print(
+            f"  announced: {pending['action']} to {format_yuan(pending['line_fen'])} yuan "
+            f"on {pending['effective_on']}"
+        )
+
+
+@account_app.command("history")
+def account_history(ref: RefArg, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Every decision about the account, with its reasons and what the guards did."""
+    views = _read(db, lambda s: service.history(s, ref=ref))
+    if as_json:
+        _echo_json([v.to_dict() for v in views])
+        return
+    print_history(views, Console(), title=f"Line history of {ref}")
+
+
+def print_history(views: list[DecisionView], console: Console, *, title: str) -> None:
+    table = Table(title=title)
+    for column in (
+        "as of",
+        "trigger",
+        "policy said",
+        "applied",
+        "line",
+        "effective",
+        "reasons",
+        "line service",
+    ):
+        table.add_column(column)
+    for v in views:
+        table.add_row(
+            v.as_of.isoformat(),
+            v.trigger,
+            f"{v.proposed_action} {format_yuan(v.proposed_line_fen)}",
+            f"{v.action} ({v.timing})",
+            f"{format_yuan(v.old_line_fen)} → {format_yuan(v.new_line_fen)}",
+            v.effective_on.isoformat(),
+            "\n".join(f"{r['code']}: {r['en']}" for r in v.reasons),
+            "\n".join(f"{a['guard']}: {a['detail']}" for a in v.adjustments),
+        )
+    console.print(table)
+
+
+@account_app.command("draw")
+def account_draw(
+    ref: RefArg,
+    amount: Annotated[str, typer.Argument(help="Amount in yuan, e.g. 1000.00.")],
+    key: Annotated[str, typer.Option(help="Idempotency key of this draw.")],
+    repayment: Annotated[str, typer.Option(help="Repayment type.")] = "equal_installment",
+    term_months: Annotated[int, typer.Option(help="Term in months.")] = 12,
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Borrow under the line; the account is re-decided right after (a draw is a trigger)."""
+    clock = _clock(as_of)
+    amount_fen = parse_amount_fen(amount, field="amount")
+
+    def run(engine: Engine) -> str:
+        result = flows.command(
+            engine,
+            clock,
+            lambda s: servicing.draw(
+                s,
+                clock,
+                account_ref=ref,
+                amount_fen=amount_fen,
+                repayment_type=repayment,
+                term_months=term_months,
+                key=key,
+            ),
+            context=default_context(),
+        )
+        return f"drew {format_yuan(result.amount_fen)} yuan on {result.drawn_on}, APR {result.apr}"
+
+    typer.echo(_with_engine(db, run))
+
+
+@account_app.command("repay")
+def account_repay(
+    ref: RefArg,
+    amount: Annotated[str, typer.Argument(help="Amount in yuan.")],
+    key: Annotated[str, typer.Option(help="Idempotency key of this repayment.")],
+    db: DbOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Repay; the account is re-decided right after (a repayment is a trigger)."""
+    clock = _clock(as_of)
+    amount_fen = parse_amount_fen(amount, field="amount")
+
+    def run(engine: Engine) -> str:
+        result = flows.command(
+            engine,
+            clock,
+            lambda s: servicing.repay(s, clock, account_ref=ref, amount_fen=amount_fen, key=key),
+            context=default_context(),
+        )
+        paid = ", ".join(f"{k} {format_yuan(v)}" for k, v in result.allocated_fen.items() if v)
+        return f"repaid {format_yuan(result.amount_fen)} yuan: {paid or 'credit balance'}"
+
+    typer.echo(_with_engine(db, run))
+
+
+# --- lines -----------------------------------------------------------------------------------
+
+
+@lines_app.command("review")
+def lines_review(
+    ref: RefArg, db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
+) -> None:
+    """Re-decide one account through the live policy and apply what the line service allows."""
+    clock = _clock(as_of)
+
+    def run(engine: Engine) -> DecisionView:
+        with unit_of_work(engine) as session:
+            return service.review_account(session, clock, ref=ref, context=default_context())
+
+    view = _with_engine(db, run)
+    if as_json:
+        _echo_json(view.to_dict())
+    else:
+        print_history([view], Console(), title=f"Review of {ref}")
+
+
+@lines_app.command("roll")
+def lines_roll(
+    through: Annotated[
+        dt.datetime,
+        typer.Option("--through", formats=["%Y-%m-%d"], help="Last business date to close."),
+    ],
+    db: DbOption = None,
+) -> None:
+    """Close business days through THROUGH (COB), apply changes whose notice has run and
+    answer the triggers COB raised."""
+    day = through.date()
+    applied = _with_engine(
+        db, lambda engine: flows.roll(engine, Clock(day), through=day, context=default_context())
+    )
+    typer.echo(f"closed through {day}; {applied} announced change(s) applied")
+
+
+def _state_json(state: AccountState) -> dict[str, Any]:
+    return {
+        "ref": state.ref,
+        "product": state.product,
+        "status": state.status,
+        "line_fen": state.line_fen,
+        "available_fen": state.available_fen,
+        "outstanding_principal_fen": state.outstanding_principal_fen,
+        "days_past_due": state.days_past_due,
+        "bucket": state.bucket,
+        "apr": state.apr,
+    }
