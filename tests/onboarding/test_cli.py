@@ -36,7 +36,7 @@ def test_apply_prints_the_outcome_with_masked_identifiers(db_url):
     )
     body = json.loads(result.output)
     assert body["status"] == "declined"
-    assert [r["code"] for r in body["reasons"]] == ["age_below_minimum"]
+    assert [r["code"] for r in body["reasons"]] == ["below_legal_age"]
     assert applications(db_url) == 2
 
 

@@ -27,7 +27,6 @@ from tests.onboarding.factory import (
     CARD_NOT_OWN_ID,
     FIELDS,
     NO_BUREAU_ID,
-    OVER_AGE_ID,
     SALARIED_ID,
     STALE_BUREAU_ID,
     UNDER_AGE_ID,
@@ -109,8 +108,7 @@ def test_car_owner_gets_a_typed_facts_bundle_and_everything_is_stored(engine):
 @pytest.mark.parametrize(
     ("resident_id", "code"),
     [
-        (UNDER_AGE_ID, "age_below_minimum"),
-        (OVER_AGE_ID, "age_above_maximum"),
+        (UNDER_AGE_ID, "below_legal_age"),
         (CARD_NOT_OWN_ID, "card_not_in_own_name"),
     ],
 )

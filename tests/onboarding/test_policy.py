@@ -11,7 +11,7 @@ from limitwise.providers.schemas import ConsentPurpose, ProviderKind
 
 def test_default_policy_is_the_documented_one():
     policy = policy_from_settings(Settings(eligibility_policy_path=""))
-    assert (policy.age_min_years, policy.age_max_years) == (18, 60)
+    assert policy.legal_age_years == 18
     assert policy.require_real_name_verified and policy.require_card_in_own_name
     assert policy.required_consents == (
         ConsentPurpose.IDENTITY_VERIFICATION,
@@ -25,20 +25,20 @@ def test_policy_file_overrides_and_bad_files_name_each_field(tmp_path):
     good.write_text(json.dumps({"version": "invite-only-1", "require_invitation": True}))
     policy = policy_from_settings(Settings(eligibility_policy_path=str(good)))
     assert policy.version == "invite-only-1" and policy.require_invitation
-    assert policy.age_max_years == OnboardingPolicy().age_max_years
+    assert policy.legal_age_years == OnboardingPolicy().legal_age_years
 
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"age_min_years": "old", "colour": "red"}))
+    bad.write_text(json.dumps({"legal_age_years": "old", "colour": "red"}))
     with pytest.raises(InvalidRequest) as caught:
         load_policy(bad)
     assert {(p.field, p.rule) for p in caught.value.problems} == {
-        ("age_min_years", "int_parsing"),
+        ("legal_age_years", "int_parsing"),
         ("colour", "extra_forbidden"),
     }
-    inverted = tmp_path / "inverted.json"
-    inverted.write_text(json.dumps({"age_min_years": 40, "age_max_years": 30}))
-    with pytest.raises(InvalidRequest, match="age_min_years must not exceed age_max_years"):
-        load_policy(inverted)
+    retired = tmp_path / "retired.json"
+    retired.write_text(json.dumps({"age_max_years": 60}))  # credit ages live in the line policy
+    with pytest.raises(InvalidRequest, match="age_max_years"):
+        load_policy(retired)
     with pytest.raises(InvalidRequest, match="cannot read policy"):
         load_policy(tmp_path / "absent.json")
 

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
     blind_index_key: str = DEV_ONLY_BLIND_INDEX_KEY
     #: Same person applying again within this many days is a duplicate application.
     application_duplicate_window_days: int = 30
-    #: Eligibility policy JSON file; empty means the packaged default (age 18-60, ...).
+    #: Eligibility policy JSON file; empty means the packaged default (legal age 18, ...).
     eligibility_policy_path: str = ""
     #: Line service rules JSON file (caps, notice, guards); empty means the defaults.
     line_rules_path: str = ""

@@ -205,13 +205,11 @@ def _eligibility_checks(
             )
         )
     age = request.resident.age_on(clock.today())
-    if age < policy.age_min_years:
-        code, detail = "age_below_minimum", f"age {age} is below {policy.age_min_years}"
-    elif age > policy.age_max_years:
-        code, detail = "age_above_maximum", f"age {age} is above {policy.age_max_years}"
+    if age < policy.legal_age_years:
+        code, detail = "below_legal_age", f"age {age} is below {policy.legal_age_years}"
     else:
-        code, detail = "age_in_range", f"age {age}"
-    checks.append(CheckResult("age", code == "age_in_range", code, detail))
+        code, detail = "legal_age", f"age {age}"
+    checks.append(CheckResult("age", code == "legal_age", code, detail))
     return checks
 
 

@@ -1,6 +1,6 @@
 """The onboarding policy as data: eligibility, consents, data freshness, valuation, macro.
 
-The packaged default is age 18-60, real-name verified, bank card in the applicant's own
+The packaged default is legal age (18), real-name verified, bank card in the applicant's own
 name, consent to identity verification and the bureau query. A JSON file named by
 ``LIMITWISE_ELIGIBILITY_POLICY_PATH`` replaces it; a bad file is refused field by field.
 """
@@ -26,8 +26,10 @@ class OnboardingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     version: str = "onboarding-default-2026.1"
-    age_min_years: int = Field(default=18, ge=16, le=100)
-    age_max_years: int = Field(default=60, ge=16, le=120)
+    #: Legal capacity to contract (not a credit rule: who may be lent to at all is the line
+    #: policy's, e.g. the default policy's 22-55). Below it no data about the person is
+    #: gathered.
+    legal_age_years: int = Field(default=18, ge=16, le=25)
     require_real_name_verified: bool = True
     require_card_in_own_name: bool = True
     require_mobile_in_own_name: bool = False
@@ -64,8 +66,6 @@ class OnboardingPolicy(BaseModel):
 
     @model_validator(mode="after")
     def _coherent(self) -> OnboardingPolicy:
-        if self.age_min_years > self.age_max_years:
-            raise ValueError("age_min_years must not exceed age_max_years")
         needs_identity = self.require_real_name_verified or self.require_card_in_own_name
         if needs_identity and ConsentPurpose.IDENTITY_VERIFICATION not in self.required_consents:
             raise ValueError("real-name checks need identity_verification in required_consents")
