@@ -160,4 +160,6 @@ def test_no_cap_is_exceeded_and_every_change_has_one_to_four_reasons(rows):
         if after.status not in ("closed", "frozen"):
             assert after.line_fen >= before.outstanding_principal_fen
         if after.line_fen < proposal.line_fen and proposal.action in ("approve", "increase"):
-            assert after.adjustments, "the applied line differs from the proposal only with a reason"
+            assert after.adjustments, (
+                "the applied line differs from the proposal only with a reason"
+            )
