@@ -146,7 +146,9 @@ def test_no_cap_is_exceeded_and_every_change_has_one_to_four_reasons(rows):
                 ),
             )
         )
-    for (proposal, before), after in zip(pairs, dispose(pairs, rules=RULES, as_of=AS_OF)):
+    for (proposal, before), after in zip(
+        pairs, dispose(pairs, rules=RULES, as_of=AS_OF), strict=True
+    ):
         changed = (after.line_fen, after.status) != (before.line_fen, before.status)
         if changed:
             assert 1 <= len(after.reasons) <= 4

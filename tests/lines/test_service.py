@@ -64,7 +64,7 @@ def test_a_credit_rule_declines_in_the_policy_with_its_reason(engine):
     context = LineContext(features=features)
     clock = factory.sample_clock()
     flows.prepare(engine, clock, context=context)
-    outcome, decided = flows.apply(
+    _, decided = flows.apply(
         engine, clock, raw=factory.application(), onboarding=factory.context(), context=context
     )
     assert decided is not None and decided.account_ref is None
