@@ -18,7 +18,7 @@ from limitwise.lines.models import (
     Timing,
     Trigger,
 )
-from limitwise.servicing.models import AccountEvent, CreditAccount
+from limitwise.servicing.models import AccountEvent
 
 Row = LineDecision | LineHolder | SubLine | PendingChange | EventReview
 
@@ -146,11 +146,12 @@ def unreviewed_events(
     session: Session, *, kinds: Sequence[str], limit: int
 ) -> list[tuple[int, str, str]]:
     """(event id, kind, account ref) of trigger events no decision has answered yet,
-    oldest first: the durable queue."""
+    oldest first: the durable queue. Only lines the line service granted are managed (an
+    account an operator opened directly keeps the line the operator set)."""
     reviewed = select(EventReview.event_id)
     rows = session.execute(
-        select(AccountEvent.id, AccountEvent.kind, CreditAccount.ref)
-        .join(CreditAccount, CreditAccount.id == AccountEvent.credit_account_id)
+        select(AccountEvent.id, AccountEvent.kind, LineHolder.account_ref)
+        .join(LineHolder, LineHolder.credit_account_id == AccountEvent.credit_account_id)
         .where(AccountEvent.kind.in_(kinds), AccountEvent.id.not_in(reviewed))
         .order_by(AccountEvent.id)
         .limit(limit)

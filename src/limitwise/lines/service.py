@@ -58,6 +58,7 @@ TRIGGER_KINDS = (
     "repaid",
     "bucket_changed",
     "bureau_update",
+    "revaluation",
     "device_anomaly",
     "login_anomaly",
     "fraud_confirmed",

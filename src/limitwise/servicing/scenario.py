@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
@@ -23,8 +24,11 @@ from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput, InvalidRequest, LimitwiseError, Problem
 from limitwise.kit.money import format_yuan, parse_amount_fen
 from limitwise.ledger.check import check_trial_balance
+from limitwise.lines import flows as line_flows
 from limitwise.lines import service as lines
-from limitwise.servicing import flows, service
+from limitwise.onboarding.flows import OnboardingContext
+from limitwise.policy import service as policy_service
+from limitwise.servicing import service
 from limitwise.servicing.models import AccountStatus
 from limitwise.servicing.schemas import AccountState, ProductSpec
 
@@ -91,8 +95,54 @@ class SetLineCommand(_Strict):
     reason: str = "scenario step"
 
 
+class ApplyCommand(_Strict):
+    """An application through onboarding and the line decision; ``as`` names the account
+    it opens for later steps."""
+
+    as_: str = Field(alias="as")
+    application: dict[str, Any]
+
+
+class EventCommand(_Strict):
+    account: str
+    kind: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class BureauUpdate(_Strict):
+    account: str
+    bureau_score: int | None = None
+    multi_lender_count: int | None = None
+
+
+class ReviewCommand(_Strict):
+    account: str
+
+
+class PublishPolicy(_Strict):
+    """A policy bundle, inline (the YAML text) or a path relative to the repository."""
+
+    source: str
+
+
+class SetMacro(_Strict):
+    risk_appetite: float
+
+
+class AdvanceTo(_Strict):
+    """Nothing but the business-date roll up to the step's date."""
+
+
 class Commands(_Strict):
     """The commands a step may run (exactly one per step)."""
+
+    apply: ApplyCommand | None = None
+    bureau_update: BureauUpdate | None = None
+    event: EventCommand | None = None
+    review: ReviewCommand | None = None
+    publish_policy: PublishPolicy | None = None
+    set_macro: SetMacro | None = None
+    advance_to: AdvanceTo | None = None
 
     open_account: OpenAccount | None = None
     draw: DrawCommand | None = None
@@ -137,14 +187,15 @@ class Scenario(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Scenario:
-        if (self.product is None) == (not self.products):
-            raise ValueError("give either one product or a list of products")
+        if self.product is not None and self.products:
+            raise ValueError("give one product or a list of products, not both")
         days = [step.on for step in self.steps]
         if days != sorted(days):
             raise ValueError("steps must be in date order")
         return self
 
     def product_specs(self) -> list[ProductSpec]:
+        """The scenario's products (none: the shipped products the line service opens)."""
         return [ProductSpec.parse(p) for p in ([self.product] if self.product else self.products)]
 
 
@@ -220,6 +271,10 @@ class _Runner:
         self.specs = scenario.product_specs()
         self.checks: list[Check] = []
         self.clock = Clock.fixed(scenario.steps[0].on)
+        self.lines = line_flows.default_context()
+        self.aliases: dict[str, str] = {}
+        self.applications: dict[str, str] = {}
+        self.onboarding = OnboardingContext.from_settings()
 
     def run(self) -> ScenarioResult:
         with unit_of_work(self.engine) as session:
@@ -229,6 +284,7 @@ class _Runner:
                 )
             for spec in self.specs:
                 service.define_product(session, self.clock, spec=spec)
+        line_flows.prepare(self.engine, self.clock, context=self.lines)
         for index, step in enumerate(self.scenario.steps, start=1):
             self._advance_to(step.on)
             self._run_step(index, step)
@@ -254,7 +310,7 @@ class _Runner:
     def _advance_to(self, day: dt.date) -> None:
         """Close every business day before ``day`` (COB), then start ``day``."""
         if day > self.clock.today():
-            flows.run_cob(self.engine, self.clock, as_of=day - ONE_DAY)
+            line_flows.roll(self.engine, self.clock, through=day - ONE_DAY, context=self.lines)
             self.clock = Clock.fixed(day)
 
     def _run_step(self, index: int, step: Step) -> None:
@@ -277,71 +333,139 @@ class _Runner:
             self.checks.append(Check(index, step.on, name, "error", "no error", str(exc)))
 
     def _command(self, name: str, command: Any) -> None:
-        clock = self.clock
+        if isinstance(command, ApplyCommand):
+            self._apply(command)
+            return
+        if isinstance(command, AdvanceTo):
+            return
         with unit_of_work(self.engine) as session:
-            if isinstance(command, OpenAccount):
-                service.open_account(
-                    session,
-                    clock,
-                    ref=command.id,
-                    product_code=command.product or self.specs[0].name,
-                    line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
-                )
-            elif isinstance(command, DrawCommand):
-                product = service.product_named(session, self._product_of(command.account))
-                service.draw(
-                    session,
-                    clock,
-                    account_ref=command.account,
-                    amount_fen=parse_amount_fen(command.amount, field="amount"),
-                    repayment_type=command.repayment,
-                    term_months=command.term_months or max(product.terms_months),
-                    key=command.key,
-                )
-            elif isinstance(command, RepayCommand):
-                service.repay(
-                    session,
-                    clock,
-                    account_ref=command.account,
-                    amount_fen=parse_amount_fen(command.amount, field="amount"),
-                    key=command.key,
-                    effective_date=command.effective_date,
-                )
-            elif isinstance(command, SetLineCommand):
-                lines.operator_change(
-                    session,
-                    clock,
-                    ref=command.account,
-                    line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
-                    note=command.reason,
-                )
-            else:
-                status = {
-                    "freeze": AccountStatus.FROZEN,
-                    "unfreeze": AccountStatus.ACTIVE,
-                    "close": AccountStatus.CLOSED,
-                }[name]
-                lines.operator_change(
-                    session, clock, ref=command.account, status=status, note=command.reason
-                )
+            self._in_session(session, name, command)
+        line_flows.drain(self.engine, self.clock, context=self.lines)
 
-    def _product_of(self, account_ref: str) -> str:
-        with unit_of_work(self.engine) as session:
-            return service.account_state(session, ref=account_ref, as_of=self.clock.today()).product
+    def _apply(self, command: ApplyCommand) -> None:
+        outcome, decided = line_flows.apply(
+            self.engine,
+            self.clock,
+            raw=command.application,
+            onboarding=self.onboarding,
+            context=self.lines,
+        )
+        if decided is None:
+            raise InvalidInput(
+                f"the application ended {outcome.status.value}, before a line decision",
+                field="apply",
+                code=f"application_{outcome.status.value}",
+            )
+        self.aliases[command.as_] = decided.account_ref or ""
+        self.applications[command.as_] = decided.decision.decision_ref
+
+    def _ref(self, name: str) -> str:
+        return self.aliases.get(name, name)
+
+    def _in_session(self, session: Session, name: str, command: Any) -> None:
+        clock = self.clock
+        if isinstance(command, OpenAccount):
+            service.open_account(
+                session,
+                clock,
+                ref=command.id,
+                product_code=command.product or self.specs[0].name,
+                line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
+            )
+        elif isinstance(command, DrawCommand):
+            ref = self._ref(command.account)
+            product = service.product_named(
+                session, service.account_state(session, ref=ref, as_of=clock.today()).product
+            )
+            service.draw(
+                session,
+                clock,
+                account_ref=ref,
+                amount_fen=parse_amount_fen(command.amount, field="amount"),
+                repayment_type=command.repayment,
+                term_months=command.term_months or max(product.terms_months),
+                key=command.key,
+            )
+        elif isinstance(command, RepayCommand):
+            service.repay(
+                session,
+                clock,
+                account_ref=self._ref(command.account),
+                amount_fen=parse_amount_fen(command.amount, field="amount"),
+                key=command.key,
+                effective_date=command.effective_date,
+            )
+        elif isinstance(command, SetLineCommand):
+            lines.operator_change(
+                session,
+                clock,
+                ref=self._ref(command.account),
+                line_fen=parse_amount_fen(command.line, field="line", allow_zero=True),
+                note=command.reason,
+            )
+        elif isinstance(command, AccountCommand):
+            status = {
+                "freeze": AccountStatus.FROZEN,
+                "unfreeze": AccountStatus.ACTIVE,
+                "close": AccountStatus.CLOSED,
+            }[name]
+            lines.operator_change(
+                session, clock, ref=self._ref(command.account), status=status, note=command.reason
+            )
+        else:
+            self._line_command(session, command)
+
+    def _line_command(self, session: Session, command: Any) -> None:
+        clock = self.clock
+        if isinstance(command, ReviewCommand):
+            lines.review_account(session, clock, ref=self._ref(command.account), context=self.lines)
+        elif isinstance(command, EventCommand):
+            service.record_event(
+                session,
+                clock,
+                ref=self._ref(command.account),
+                kind=command.kind,
+                payload=command.data,
+            )
+        elif isinstance(command, BureauUpdate):
+            payload = command.model_dump(exclude={"account"}, exclude_none=True)
+            service.record_event(
+                session,
+                clock,
+                ref=self._ref(command.account),
+                kind="bureau_update",
+                payload=payload,
+            )
+        elif isinstance(command, SetMacro):
+            for ref in service.account_refs(session):
+                service.record_event(
+                    session,
+                    clock,
+                    ref=ref,
+                    kind="macro",
+                    payload={"risk_appetite": command.risk_appetite},
+                )
+        elif isinstance(command, PublishPolicy):
+            policy_service.publish(session, clock, source_yaml=_policy_text(command.source))
 
     def _expect(self, index: int, on: dt.date, expect: dict[str, Any]) -> None:
         fields = dict(expect)
         if "draw" in fields:
             self._expect_schedule(index, on, str(fields.pop("draw")), fields)
             return
-        ref = str(fields.pop("account", ""))
+        name = str(fields.pop("account", ""))
+        ref = self._ref(name)
         with unit_of_work(self.engine) as session:
             state = service.account_state(session, ref=ref, as_of=on)
             events = service.account_events(session, ref=ref)
-        actual = _state_fields(state) | {
-            "bucket_events": [e["to"] for e in events if e["kind"] == "bucket_changed"],
-            "events": [e["kind"] for e in events],
-        }
+            actual = (
+                _state_fields(state)
+                | _line_fields(session, ref)
+                | {
+                    "bucket_events": [e["to"] for e in events if e["kind"] == "bucket_changed"],
+                    "events": [e["kind"] for e in events],
+                }
+            )
         for field, expected in fields.items():
             if field not in actual:
                 raise InvalidInput(
@@ -349,9 +473,23 @@ class _Runner:
                     field=f"steps.{index}.expect.{field}",
                     code="unknown_expect_field",
                 )
-            self.checks.append(
-                Check(index, on, ref, field, _canonical(field, expected), str(actual[field]))
-            )
+            got = actual[field]
+            if isinstance(expected, dict) and isinstance(got, dict):
+                for part, wanted in expected.items():
+                    self.checks.append(
+                        Check(
+                            index,
+                            on,
+                            name,
+                            f"{field}.{part}",
+                            _canonical(part, wanted),
+                            str(got.get(part, "missing")),
+                        )
+                    )
+            else:
+                self.checks.append(
+                    Check(index, on, name, field, _canonical(field, expected), str(got))
+                )
 
     def _expect_schedule(self, index: int, on: dt.date, key: str, fields: dict[str, Any]) -> None:
         with unit_of_work(self.engine) as session:
@@ -393,6 +531,18 @@ class _Runner:
                 )
 
 
+def _policy_text(source: str) -> str:
+    """Inline YAML, or a file under the repository's ``policies/``."""
+    if "\n" in source:
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise InvalidInput(
+            f"no policy file {source}", field="publish_policy.source", code="not_found"
+        )
+    return path.read_text(encoding="utf-8")
+
+
 def _canonical(field: str, value: Any) -> str:
     """Write an expected value the way the actual one is rendered (money as 0.00)."""
     money = field in MONEY_FIELDS or field in {
@@ -404,11 +554,41 @@ def _canonical(field: str, value: Any) -> str:
         "paid",
         "amount",
     }
-    if money and not isinstance(value, list):
+    if money and not isinstance(value, (list, dict)):
         return format_yuan(parse_amount_fen(value, field=field, allow_zero=True))
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, dict):
+        return str({k: _canonical("line", v) for k, v in value.items()})
     return str(value)
+
+
+def _line_fields(session: Session, ref: str) -> dict[str, Any]:
+    """What the line service decided: sub-lines, the last decision, any announced change."""
+    history = lines.history(session, ref=ref)
+    last = history[-1] if history else None
+    pending = lines.pending_change(session, ref=ref)
+    return {
+        "sub_lines": {k: format_yuan(v) for k, v in lines.sub_lines(session, ref=ref).items()},
+        "last_decision": {}
+        if last is None
+        else {
+            "action": last.action,
+            "reasons": last.reason_codes,
+            "effective": last.effective_on.isoformat(),
+            "timing": last.timing,
+            "trigger": last.trigger,
+            "line": format_yuan(last.new_line_fen),
+        },
+        "decisions": len(history),
+        "pending_change": "none"
+        if pending is None
+        else {
+            "action": pending["action"],
+            "line": format_yuan(pending["line_fen"]),
+            "effective": pending["effective_on"],
+        },
+    }
 
 
 def _state_fields(state: AccountState) -> dict[str, Any]:
