@@ -12,12 +12,14 @@ from limitwise.cli import app
 from limitwise.kit.errors import InvalidRequest
 from limitwise.servicing.scenario import load_scenario, run_scenario
 
-SCENARIOS = sorted((Path(__file__).resolve().parents[2] / "scenarios").glob("*.yaml"))
+SCENARIO_DIR = Path(__file__).resolve().parents[2] / "scenarios"
+SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml")) + sorted(SCENARIO_DIR.glob("seeds/*.yaml"))
 
 
 def test_scenarios_are_shipped() -> None:
     names = {path.stem for path in SCENARIOS}
     assert {"worked_example", "refusals", "backdated_repayment", "overdue_buckets"} <= names
+    assert {"car_owner_sub_line", "risk_cut_not_minor_late", "inactive_notice"} <= names
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)

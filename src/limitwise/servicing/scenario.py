@@ -270,7 +270,7 @@ class _Runner:
         self.scenario = scenario
         self.specs = scenario.product_specs()
         self.checks: list[Check] = []
-        self.clock = Clock.fixed(scenario.steps[0].on)
+        self.clock = _midday(scenario.steps[0].on)
         self.lines = line_flows.default_context()
         self.aliases: dict[str, str] = {}
         self.applications: dict[str, str] = {}
@@ -311,7 +311,7 @@ class _Runner:
         """Close every business day before ``day`` (COB), then start ``day``."""
         if day > self.clock.today():
             line_flows.roll(self.engine, self.clock, through=day - ONE_DAY, context=self.lines)
-            self.clock = Clock.fixed(day)
+            self.clock = _midday(day)
 
     def _run_step(self, index: int, step: Step) -> None:
         if step.expect is not None:
@@ -529,6 +529,11 @@ class _Runner:
                         str(state_draw.get(field, "missing")),
                     )
                 )
+
+
+def _midday(day: dt.date) -> Clock:
+    """A step happens at noon UTC of its business date (after that morning's consents)."""
+    return Clock.fixed(day, at=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC))
 
 
 def _policy_text(source: str) -> str:
