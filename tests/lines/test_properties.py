@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import uuid
+from functools import partial
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -85,9 +86,9 @@ def test_random_event_sequences_keep_the_line_invariants(
                     flows.command(
                         engine,
                         today,
-                        lambda s: servicing.draw(
-                            s,
-                            today,
+                        partial(
+                            servicing.draw,
+                            clock=today,
                             account_ref=ref,
                             amount_fen=amount_fen,
                             repayment_type="daily",
@@ -100,8 +101,12 @@ def test_random_event_sequences_keep_the_line_invariants(
                     flows.command(
                         engine,
                         today,
-                        lambda s: servicing.repay(
-                            s, today, account_ref=ref, amount_fen=amount_fen, key=f"r{n}"
+                        partial(
+                            servicing.repay,
+                            clock=today,
+                            account_ref=ref,
+                            amount_fen=amount_fen,
+                            key=f"r{n}",
                         ),
                         context=context,
                     )
