@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from limitwise.lines.models import (
@@ -18,7 +18,7 @@ from limitwise.lines.models import (
     Timing,
     Trigger,
 )
-from limitwise.servicing.models import AccountEvent
+from limitwise.servicing.models import AccountEvent, CreditAccount
 
 Row = LineDecision | LineHolder | SubLine | PendingChange | EventReview
 
@@ -85,14 +85,16 @@ def holder_of(session: Session, account_ref: str) -> LineHolder | None:
     ).one_or_none()
 
 
-def accounts_of_person(session: Session, person_index: str) -> list[str]:
-    return list(
-        session.scalars(
-            select(LineHolder.account_ref)
-            .where(LineHolder.person_index == person_index)
-            .order_by(LineHolder.account_ref)
-        )
+def lines_of_person(session: Session, person_index: str, *, besides: str | None) -> int:
+    """The sum of the person's lines on accounts that are not closed, ``besides`` aside."""
+    query = (
+        select(func.coalesce(func.sum(CreditAccount.line_fen), 0))
+        .join(LineHolder, LineHolder.credit_account_id == CreditAccount.id)
+        .where(LineHolder.person_index == person_index, CreditAccount.status != "closed")
     )
+    if besides is not None:
+        query = query.where(LineHolder.account_ref != besides)
+    return int(session.scalar(query) or 0)
 
 
 def sub_lines_of(session: Session, credit_account_id: int) -> dict[str, int]:

@@ -105,7 +105,7 @@ def decide_application(
         outstanding_principal_fen=0,
         product_min_fen=product.min_line_fen,
         product_max_fen=product.max_line_fen,
-        other_lines_fen=_lines_of_person(session, person, as_of=as_of, besides=None),
+        other_lines_fen=repository.lines_of_person(session, person, besides=None),
         verified_income_monthly_fen=_verified_income(row),
         dpd_now=0,
         dpd_max_12m=0,
@@ -340,20 +340,6 @@ def _verified_income(row: FeatureRow) -> int | None:
     return int(value) if value else None
 
 
-def _lines_of_person(
-    session: Session, person_index: str, *, as_of: dt.date, besides: str | None
-) -> int:
-    """The person's lines on their open accounts other than ``besides``."""
-    total = 0
-    for ref in repository.accounts_of_person(session, person_index):
-        if ref == besides:
-            continue
-        state = servicing.account_state(session, ref=ref, as_of=as_of)
-        if state.status != CLOSED:
-            total += state.line_fen
-    return total
-
-
 def _standing(
     session: Session,
     state: AccountState,
@@ -378,7 +364,7 @@ def _standing(
         product_min_fen=product.min_line_fen,
         product_max_fen=product.max_line_fen,
         other_lines_fen=(
-            _lines_of_person(session, holder.person_index, as_of=as_of, besides=state.ref)
+            repository.lines_of_person(session, holder.person_index, besides=state.ref)
             if holder is not None
             else 0
         ),
