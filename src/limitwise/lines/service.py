@@ -47,6 +47,7 @@ from limitwise.onboarding import service as onboarding
 from limitwise.onboarding.schemas import ApplicationOutcome, ApplicationStatus
 from limitwise.policy import service as policy_service
 from limitwise.policy.online import Decision, PolicyEvaluator
+from limitwise.policy.schemas import Node, RulesetNode, TableNode
 from limitwise.policy.validate import load_text
 from limitwise.servicing import service as servicing
 from limitwise.servicing.models import AccountStatus
@@ -581,6 +582,10 @@ def _record(
         }
         for t in decision.trace
     ]
+    if disposal.action == "keep" and trigger is not Trigger.APPLICATION:
+        disposal = replace(
+            disposal, adjustments=(*disposal.adjustments, *_increase_blockers(decision))
+        )
     return _write(
         session,
         clock,
@@ -607,6 +612,39 @@ def _record(
         disposal=disposal,
         reasons=_reason_dicts(disposal.reasons, decision),
     )
+
+
+def _increase_blockers(decision: Decision) -> list[Adjustment]:
+    """What kept the line from growing: every policy node that can raise a line and did not,
+    with the condition it needed and the values it saw (borrowers ask "why not more?")."""
+    ran = {step.node: step for step in decision.trace}
+    blockers = []
+    for node in decision.policy.bundle.nodes:
+        needs = _increase_conditions(node)
+        step = ran.get(node.id)
+        if not needs or step is None or step.matched:
+            continue
+        seen = ", ".join(f"{k}={v}" for k, v in sorted(step.values.items()) if k != "segment")
+        wanted = f"when {node.when}" if not step.ran and node.when else " or ".join(needs)
+        blockers.append(
+            Adjustment("no_increase", "", f"{node.id} needs {wanted}; saw {seen}"[:500])
+        )
+    return blockers
+
+
+def _increase_conditions(node: Node) -> list[str]:
+    """The conditions under which a node raises the line, as the analyst wrote them."""
+    if isinstance(node, TableNode):
+        return [
+            "("
+            + ", ".join(f"{i} {c}" for i, c in zip(node.inputs, row.when, strict=True) if c != "-")
+            + ")"
+            for row in node.rows
+            if row.then.action == "increase"
+        ]
+    if isinstance(node, RulesetNode):
+        return [f"({rule.when})" for rule in node.rules if rule.then.action == "increase"]
+    return []
 
 
 def _record_operator(

@@ -584,6 +584,11 @@ def _line_fields(session: Session, ref: str) -> dict[str, Any]:
             "timing": last.timing,
             "trigger": last.trigger,
             "line": format_yuan(last.new_line_fen),
+            "blocked_by": [
+                a["detail"].split(" ", 1)[0]
+                for a in last.adjustments
+                if a["guard"] == "no_increase"
+            ],
         },
         "decisions": len(history),
         "pending_change": "none"
