@@ -73,12 +73,6 @@ def get_decision(session: Session, decision_id: int) -> LineDecision | None:
     return session.get(LineDecision, decision_id)
 
 
-def decision_of_application(session: Session, application_ref: str) -> LineDecision | None:
-    return session.scalars(
-        select(LineDecision).where(LineDecision.application_ref == application_ref).limit(1)
-    ).one_or_none()
-
-
 def holder_of(session: Session, account_ref: str) -> LineHolder | None:
     return session.scalars(
         select(LineHolder).where(LineHolder.account_ref == account_ref)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from limitwise.kit.clock import Clock
-from limitwise.kit.errors import InvalidInput, NotFound
+from limitwise.kit.errors import InvalidInput
 from limitwise.kit.ids import new_id
 from limitwise.kit.money import format_yuan
 from limitwise.lines import repository
@@ -298,13 +298,6 @@ def pending_change(session: Session, *, ref: str) -> dict[str, Any] | None:
     }
 
 
-def application_decision(session: Session, *, application_ref: str) -> DecisionView:
-    row = repository.decision_of_application(session, application_ref)
-    if row is None:
-        raise NotFound(f"no decision for application {application_ref!r}", field="application")
-    return DecisionView.of(row)
-
-
 # --- internals -------------------------------------------------------------------------------
 
 _EVALUATORS: dict[str, PolicyEvaluator] = {}
@@ -422,9 +415,11 @@ def _apply(
 ) -> None:
     pending = repository.pending_of(session, account_id)
     if disposal.timing is Timing.SCHEDULED:
-        same = pending is not None and pending.effective_on == disposal.effective_on
-        same = same and pending is not None and pending.line_fen == disposal.line_fen
-        if not same:
+        announced = pending is not None and (pending.effective_on, pending.line_fen) == (
+            disposal.effective_on,
+            disposal.line_fen,
+        )
+        if not announced:
             _settle(pending, PendingState.CANCELLED, recorded)
             repository.add(
                 session,
