@@ -19,7 +19,8 @@ SCENARIOS = sorted(SCENARIO_DIR.glob("*.yaml")) + sorted(SCENARIO_DIR.glob("seed
 def test_scenarios_are_shipped() -> None:
     names = {path.stem for path in SCENARIOS}
     assert {"worked_example", "refusals", "backdated_repayment", "overdue_buckets"} <= names
-    seeds = {"car_owner_sub_line", "risk_cut_not_minor_late", "inactive_notice", "no_growth_named"}
+    seeds = {"car_owner_sub_line", "risk_cut_not_minor_late", "repaid_everything"}
+    seeds |= {"inactive_notice", "no_growth_named"}
     assert seeds <= names
 
 
