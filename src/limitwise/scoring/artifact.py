@@ -36,8 +36,15 @@ def load_scorecard(path: Path, *, field: str = "model") -> Scorecard:
 
 
 def dump_scorecard(scorecard: Scorecard) -> str:
-    """Canonical JSON text of an artifact (stable, so its sha256 identifies it)."""
-    return json.dumps(scorecard.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
+    """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
+
+    A scorecard without interactions is written without the key, so artifacts made before
+    interactions existed keep their text and their sha256.
+    """
+    body = scorecard.model_dump(mode="json")
+    if not body["interactions"]:
+        del body["interactions"]
+    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
 
 
 def save_scorecard(scorecard: Scorecard, path: Path) -> None:

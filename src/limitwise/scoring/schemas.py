@@ -108,6 +108,66 @@ class Characteristic(BaseModel):
         return max(*self.points, self.points_missing, self.points_unknown)
 
 
+class Axis(BaseModel):
+    """One input of a pairwise points table and how its values fall into the table's rows.
+
+    Index 0 is missing, then the bins (numeric: ``i + 1`` where ``i`` is the number of
+    ``splits <= x``; categorical: the group holding the category), and the last index is a
+    category never seen in training (unused by a numeric axis).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    kind: Literal["numeric", "categorical"]
+    splits: list[float] = Field(default_factory=list)
+    categories: list[list[str]] = Field(default_factory=list)
+
+    @property
+    def size(self) -> int:
+        """Rows of the table along this axis: missing, the bins, unknown."""
+        return (len(self.splits) + 1 if self.kind == "numeric" else len(self.categories)) + 2
+
+    @model_validator(mode="after")
+    def _splits_ascending(self) -> Axis:
+        if self.splits != sorted(self.splits):
+            raise ValueError(f"axis {self.name!r}: splits must be ascending")
+        return self
+
+
+class Interaction(BaseModel):
+    """A pairwise term: points looked up in a 2-D table by the bins of two inputs.
+
+    ``points[i][j]`` is earned by a row whose first input falls in index ``i`` of
+    ``axes[0]`` and whose second input falls in index ``j`` of ``axes[1]`` (see :class:`Axis`).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    code: str
+    label: ReasonText
+    reason: ReasonText
+    #: Used when either input was missing.
+    reason_missing: ReasonText
+    importance: float
+    axes: list[Axis] = Field(min_length=2, max_length=2)
+    points: list[list[int]]
+
+    @model_validator(mode="after")
+    def _table_matches_axes(self) -> Interaction:
+        rows, columns = (axis.size for axis in self.axes)
+        if len(self.points) != rows or any(len(row) != columns for row in self.points):
+            raise ValueError(
+                f"interaction {self.name!r}: the points table must be {rows}x{columns}"
+            )
+        return self
+
+    @property
+    def points_best(self) -> int:
+        return max(max(row) for row in self.points)
+
+
 class ScoreDistribution(BaseModel):
     """The training scores' distribution over fixed bands: the PSI baseline."""
 
@@ -153,15 +213,20 @@ class Scorecard(BaseModel):
     derived: list[DerivedColumn] = Field(default_factory=list)
     #: At most 60: serving keeps a per-row bit mask of missing characteristics in an Int64.
     characteristics: list[Characteristic] = Field(min_length=1, max_length=60)
+    #: Pairwise points tables (interaction model); absent from scorecards without them.
+    interactions: list[Interaction] = Field(default_factory=list)
     training: TrainingSummary
     metrics: Metrics
 
     @model_validator(mode="after")
     def _unique_names_and_codes(self) -> Scorecard:
+        terms = [*self.characteristics, *self.interactions]
         for attribute in ("name", "code"):
-            values = [getattr(c, attribute) for c in self.characteristics]
+            values = [getattr(t, attribute) for t in terms]
             if len(set(values)) != len(values):
                 raise ValueError(f"characteristic {attribute}s must be unique")
+        if len(terms) > 60:
+            raise ValueError("at most 60 characteristics and interactions together")
         return self
 
     def characteristic(self, name: str) -> Characteristic:
