@@ -38,12 +38,16 @@ def load_scorecard(path: Path, *, field: str = "model") -> Scorecard:
 def dump_scorecard(scorecard: Scorecard) -> str:
     """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
 
-    A scorecard without interactions is written without the key, so artifacts made before
-    interactions existed keep their text and their sha256.
+    Fields added after the first artifacts (interactions, the family and its cross-validated
+    AUCs) are left out while they hold their defaults, so older artifacts keep their text and
+    their sha256.
     """
     body = scorecard.model_dump(mode="json")
-    if not body["interactions"]:
-        del body["interactions"]
+    for added, holder in (("interactions", body), ("cv_auc", body["training"])):
+        if not holder[added]:
+            del holder[added]
+    if body["training"]["family"] == "scorecard":
+        del body["training"]["family"]
     return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
 
 

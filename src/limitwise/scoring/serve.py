@@ -188,10 +188,24 @@ def derive_value(derived: DerivedColumn, row: Mapping[str, Any]) -> float | None
     numbers = [v for v in values if v is not None]
     if derived.op == "ratio":
         return None if numbers[1] == 0 else numbers[0] / numbers[1]
-    result = numbers[0]
-    for number in numbers[1:]:
-        result = result + number if derived.op == "sum" else result * number
+    if derived.op == "difference":
+        result = numbers[0] - numbers[1]
+    elif derived.op == "count_positive":
+        result = float(sum(1 for number in numbers if number > 0))
+    elif derived.op == "slope":
+        result = sum(w * v for w, v in zip(slope_weights(len(numbers)), numbers, strict=True))
+    else:
+        result = numbers[0]
+        for number in numbers[1:]:
+            result = result + number if derived.op == "sum" else result * number
     return None if math.isnan(result) else result
+
+
+def slope_weights(steps: int) -> list[float]:
+    """Weights whose dot product with a series at steps 0..n-1 is its least-squares slope."""
+    centre = (steps - 1) / 2
+    spread = sum((i - centre) ** 2 for i in range(steps))
+    return [(i - centre) / spread for i in range(steps)]
 
 
 def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
@@ -199,6 +213,17 @@ def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
     values = [_number_of(name, schema[name]) for name in derived.columns]
     if derived.op == "ratio":
         result = pl.when(values[1] == 0).then(None).otherwise(values[0] / values[1])
+    elif derived.op == "difference":
+        result = values[0] - values[1]
+    elif derived.op == "count_positive":
+        counted = pl.sum_horizontal((v > 0).cast(pl.Float64) for v in values)
+        result = (
+            pl.when(pl.any_horizontal(v.is_null() for v in values)).then(None).otherwise(counted)
+        )
+    elif derived.op == "slope":
+        result = pl.lit(0.0)
+        for weight, value in zip(slope_weights(len(values)), values, strict=True):
+            result = result + weight * value
     else:
         result = values[0]
         for value in values[1:]:
