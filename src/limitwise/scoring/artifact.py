@@ -46,8 +46,12 @@ def dump_scorecard(scorecard: Scorecard) -> str:
     for added, holder in (("interactions", body), ("cv_auc", body["training"])):
         if not holder[added]:
             del holder[added]
-    if body["training"]["family"] == "scorecard":
-        del body["training"]["family"]
+    for holder, added, default in (
+        (body["training"], "family", "scorecard"),
+        (body["metrics"], "sample", "training"),
+    ):
+        if holder[added] == default:
+            del holder[added]
     return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
 
 

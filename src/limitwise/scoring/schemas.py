@@ -202,6 +202,8 @@ class Metrics(BaseModel):
     auc: float
     ks: float
     gini: float
+    #: Where they were measured: the training rows, a held-out share, or the mean of folds.
+    sample: Literal["training", "holdout", "cross-validation"] = "training"
 
 
 class Scorecard(BaseModel):

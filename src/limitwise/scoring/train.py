@@ -261,22 +261,32 @@ def fit_terms(
     return characteristics, [], dropped_selection | dropped_sign
 
 
-def cross_validated_auc(
+def measured(scorecard: Scorecard, frame: pl.DataFrame) -> Metrics:
+    """AUC, KS and Gini of the artifact's scores on labelled rows."""
+    bad, _label = encode_target(frame, scorecard.training.target, scorecard.training.bad_values)
+    scores = score_frame(scorecard, frame)["score"]
+    area = metrics.auc(scores, bad)
+    return Metrics(auc=area, ks=metrics.ks(scores, bad), gini=2 * area - 1)
+
+
+def cross_validated(
     frame: pl.DataFrame,
     *,
     target: str,
     config: TrainingConfig,
     id_column: str | None,
     trained_on: dt.date,
-) -> dict[str, float]:
-    """Mean held-out AUC of the frozen artifact of each family, on the same stratified folds."""
+    folds: int,
+    families: tuple[Family, ...],
+) -> dict[Family, Metrics]:
+    """Mean held-out metrics of each family's frozen artifact, on the same stratified folds."""
     from sklearn.model_selection import StratifiedKFold
 
     bad, _label = encode_target(frame, target, config.bad_values)
-    splitter = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=0)
-    areas: dict[str, list[float]] = {"scorecard": [], "interactions": []}
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    measures: dict[Family, list[Metrics]] = {family: [] for family in families}
     for train_rows, test_rows in splitter.split(np.zeros(frame.height), bad.to_numpy()):
-        for family, fold_areas in areas.items():
+        for family, fold_measures in measures.items():
             scorecard = train_scorecard(
                 frame[train_rows],
                 target=target,
@@ -285,9 +295,16 @@ def cross_validated_auc(
                 data_sha256="cv",
                 id_column=id_column,
             )
-            scores = score_frame(scorecard, frame[test_rows])["score"]
-            fold_areas.append(metrics.auc(scores, bad[test_rows]))
-    return {family: float(np.mean(values)) for family, values in areas.items()}
+            fold_measures.append(measured(scorecard, frame[test_rows]))
+    return {
+        family: Metrics(
+            auc=float(np.mean([m.auc for m in values])),
+            ks=float(np.mean([m.ks for m in values])),
+            gini=float(np.mean([m.gini for m in values])),
+            sample="cross-validation",
+        )
+        for family, values in measures.items()
+    }
 
 
 def train_scorecard(
@@ -310,12 +327,17 @@ def train_scorecard(
     selection: dict[str, float] = {}
     family: Family = "interactions" if config.family == "interactions" else "scorecard"
     if config.family == "auto":
-        selection = cross_validated_auc(
-            frame, target=target, config=config, id_column=id_column, trained_on=trained_on
+        compared = cross_validated(
+            frame,
+            target=target,
+            config=config,
+            id_column=id_column,
+            trained_on=trained_on,
+            folds=config.cv_folds,
+            families=("scorecard", "interactions"),
         )
-        family = (
-            "interactions" if selection["interactions"] > selection["scorecard"] else "scorecard"
-        )
+        selection = {name: m.auc for name, m in compared.items()}
+        family = max(compared, key=lambda name: compared[name].auc)
     frame = add_derived(frame, config.derived)
     candidates: Candidates = detect_columns(
         frame, target=target, id_column=id_column, config=config
