@@ -11,8 +11,9 @@ What a modeller would try first, with no configuration:
 
 Each candidate is screened on information value measured on held-out rows: its quantile bins
 are cut on one half of the training rows and its IV counted on the other half. A ratio or
-difference is kept only when that held-out IV beats both its inputs' by ``MIN_GAIN``; a count
-or trend when it beats every column of its series. At most ``max_generated`` are kept,
+difference is kept only when that held-out IV beats both its inputs' by ``MIN_GAIN`` (more on
+small data, where noise alone reaches that); a count or trend when it beats every column of
+its series. At most ``max_generated`` are kept,
 largest gain first. Each kept one is a :class:`DerivedColumn`, so the artifact carries its
 definition and serving recomputes it identically.
 
@@ -33,8 +34,11 @@ from limitwise.scoring.serve import derived_expr, number_expr
 
 MIN_DISTINCT = 20
 MAX_AMOUNT_COLUMNS = 10
-#: Held-out IV a candidate must add over its best input.
+#: Held-out IV a candidate must add over its best input, at least; on small data the bar is
+#: ``NOISE_MARGIN`` times the IV pure noise reaches on the held-out rows, about
+#: (bins - 1) / (rows * bad rate * good rate) (the chi-square statistic's mean over its scale).
 MIN_GAIN = 0.02
+NOISE_MARGIN = 3.0
 QUANTILE_BINS = 10
 _NUMBERED = re.compile(r"^(?P<stem>.*?\D)_?(?P<step>\d+)$")
 
@@ -112,20 +116,23 @@ def generate_characteristics(
     if not candidates:
         return [], {}
     values = frame.select(derived_expr(d, frame.schema) for d in candidates)
+    held = y[~fit]
+    noise = (QUANTILE_BINS - 1) / max(held.size * held.mean() * (1 - held.mean()), 1.0)
+    bar = max(MIN_GAIN, NOISE_MARGIN * noise)
     gains: dict[str, float] = {}
     for d in candidates:
         column = values[d.name].fill_null(np.nan).to_numpy()
         gains[d.name] = heldout_iv(column, y, fit) - max(iv[c] for c in d.columns)
-    ranked = sorted(
-        (d for d in candidates if gains[d.name] > MIN_GAIN), key=lambda d: -gains[d.name]
-    )
+    ranked = sorted((d for d in candidates if gains[d.name] > bar), key=lambda d: -gains[d.name])
     kept = ranked[: config.max_generated]
-    notes = {d.name: _screened_out(d, gains[d.name], config) for d in candidates if d not in kept}
+    notes = {
+        d.name: _screened_out(d, gains[d.name], bar, config) for d in candidates if d not in kept
+    }
     return kept, notes
 
 
-def _screened_out(derived: DerivedColumn, gain: float, config: TrainingConfig) -> str:
+def _screened_out(derived: DerivedColumn, gain: float, bar: float, config: TrainingConfig) -> str:
     made = f"generated ({derived.op} of {', '.join(derived.columns)})"
-    if gain <= MIN_GAIN:
-        return f"{made}: held-out IV gain {gain:.4f} not above {MIN_GAIN}"
+    if gain <= bar:
+        return f"{made}: held-out IV gain {gain:.4f} not above {bar:.4f}"
     return f"{made}: not among the {config.max_generated} largest held-out IV gains"
