@@ -295,8 +295,8 @@ class TrainingConfig(BaseModel):
     interaction_max_bins: int = Field(default=64, ge=4)
     #: Bagged fits the interaction model averages (more: smoother, slower).
     interaction_bags: int = Field(default=2, ge=1)
-    #: Boosting learning rate of the interaction model (interpret's default is 0.015: finer
-    #: and several times slower for about 0.003 AUC on HMEQ).
+    #: Boosting learning rate of the interaction model (interpret's default 0.015 with 4 bags
+    #: took 8.5x as long for 0.0035 more AUC on a 4,000-row HMEQ sample).
     interaction_learning_rate: float = Field(default=0.1, gt=0, le=1)
     #: Generate ratio / difference / count / trend candidates from the columns and keep the
     #: ones that add held-out information value.
