@@ -153,8 +153,11 @@ def test_train_measures_out_of_sample_and_writes_the_held_out_rows(tmp_path):
     common = ["score", "train", "--data", str(data), "--target", TARGET, "--id", "applicant"]
     result = runner.invoke(
         app,
-        [*common, "--config", str(_scorecard_config(tmp_path)), "--holdout", "0.25"]
-        + ["--holdout-out", str(held), "--out", str(out)],
+        [
+            *common,
+            *("--config", str(_scorecard_config(tmp_path)), "--holdout", "0.25"),
+            *("--holdout-out", str(held), "--out", str(out)),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "holdout AUC" in result.output
