@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
 from limitwise.scoring.schemas import Axis, Characteristic, Interaction, ReasonText, TrainingConfig
+from limitwise.scoring.train import column_label, reason_text
 
 #: optbinning trend names a column may declare, as EBM constraints on the logit of bad.
 _MONOTONE = {"ascending": 1, "descending": -1}
@@ -109,8 +110,6 @@ def _interval(low: float | None, high: float | None) -> str:
 def _main_effect(
     axis: Axis, table: np.ndarray[Any, Any], label: ReasonText, importance: float, code: str
 ) -> Characteristic:
-    from limitwise.scoring.train import reason_text
-
     missing = int(table[0])
     if axis.kind == "numeric":
         splits, points = _merged(axis.splits, [int(p) for p in table[1:-1]])
@@ -177,8 +176,6 @@ def freeze_ebm(
     model: Any, config: TrainingConfig, prefix: str
 ) -> tuple[list[Characteristic], list[Interaction]]:
     """The fitted EBM's terms as points tables, strongest first within each kind."""
-    from limitwise.scoring.train import column_label
-
     names: list[str] = list(model.feature_names_in_)
     terms: list[tuple[int, ...]] = [tuple(t) for t in model.term_features_]
     importances = [float(v) for v in model.term_importances()]
