@@ -144,3 +144,38 @@ def test_bad_input_is_a_clear_error_not_a_traceback(tmp_path):
     assert isinstance(result.exception, InvalidInput)
     assert "nope" in str(result.exception) and "column_exists" in str(result.exception)
     assert not Path("x.json").exists()
+
+
+def test_train_measures_out_of_sample_and_writes_the_held_out_rows(tmp_path):
+    data = tmp_path / "train.csv"
+    make_applications(1000, seed=4).write_csv(data)
+    out, held = tmp_path / "model.json", tmp_path / "held.csv"
+    common = ["score", "train", "--data", str(data), "--target", TARGET, "--id", "applicant"]
+    result = runner.invoke(
+        app,
+        [
+            *common,
+            *("--config", str(_scorecard_config(tmp_path)), "--holdout", "0.25"),
+            *("--holdout-out", str(held), "--out", str(out)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "holdout AUC" in result.output
+    body = json.loads(out.read_text())
+    rows = pl.read_csv(held)
+    assert rows.height == 250 and body["training"]["rows"] == 750
+    assert body["metrics"]["sample"] == "holdout"
+    evaluated = runner.invoke(
+        app, ["score", "evaluate", "--model", str(out), "--data", str(held), "--target", TARGET]
+    )
+    assert f"AUC {body['metrics']['auc']:.4f}" in evaluated.output
+    refused = runner.invoke(app, [*common, "--holdout", "1.5", "--out", str(tmp_path / "no.json")])
+    assert isinstance(refused.exception, InvalidInput)
+    assert refused.exception.field == "holdout" and refused.exception.code == "fraction"
+    assert not (tmp_path / "no.json").exists()
+
+
+def _scorecard_config(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("name: held\nmin_iv: 0.0\n")
+    return path

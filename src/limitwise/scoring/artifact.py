@@ -36,8 +36,23 @@ def load_scorecard(path: Path, *, field: str = "model") -> Scorecard:
 
 
 def dump_scorecard(scorecard: Scorecard) -> str:
-    """Canonical JSON text of an artifact (stable, so its sha256 identifies it)."""
-    return json.dumps(scorecard.model_dump(mode="json"), ensure_ascii=False, indent=1) + "\n"
+    """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
+
+    Fields added after the first artifacts (interactions, the family and its cross-validated
+    AUCs) are left out while they hold their defaults, so older artifacts keep their text and
+    their sha256.
+    """
+    body = scorecard.model_dump(mode="json")
+    for added, holder in (("interactions", body), ("cv_auc", body["training"])):
+        if not holder[added]:
+            del holder[added]
+    for holder, added, default in (
+        (body["training"], "family", "scorecard"),
+        (body["metrics"], "sample", "training"),
+    ):
+        if holder[added] == default:
+            del holder[added]
+    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
 
 
 def save_scorecard(scorecard: Scorecard, path: Path) -> None:

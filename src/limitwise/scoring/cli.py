@@ -40,8 +40,25 @@ def train(
     ] = None,
     config: Annotated[Path | None, typer.Option("--config", help="Training YAML.")] = None,
     bad: BadOption = None,
+    holdout: Annotated[
+        float,
+        typer.Option("--holdout", help="Share of rows held out for the metrics (0: none)."),
+    ] = 0.2,
+    cv: Annotated[
+        int | None,
+        typer.Option("--cv", help="Measure by K-fold cross-validation (trains on every row)."),
+    ] = None,
+    holdout_out: Annotated[
+        Path | None, typer.Option("--holdout-out", help="Write the held-out rows to this CSV.")
+    ] = None,
 ) -> None:
-    """Train a scorecard on any tabular credit CSV and freeze it as JSON."""
+    """Train a scorecard on any tabular credit CSV and freeze it as JSON.
+
+    Without --config: generated characteristics, and the WoE scorecard or the interaction
+    model, whichever has the higher cross-validated AUC.
+    """
+    if cv is not None and cv < 2:
+        raise typer.BadParameter("needs at least 2 folds", param_hint="--cv")
     scorecard = flows.train_csv(
         data=data,
         target=target,
@@ -51,6 +68,9 @@ def train(
         exclude=exclude,
         bad_values=bad,
         config_path=config,
+        holdout=0.0 if cv else holdout,
+        cv=cv,
+        holdout_out=holdout_out,
     )
     console = Console()
     table = Table(title=f"{scorecard.version}: {len(scorecard.characteristics)} characteristics")
@@ -60,11 +80,21 @@ def train(
         table.add_row(
             c.code, c.name, f"{c.iv:.3f}", str(len(c.points)), f"{min(c.points)}..{c.points_best}"
         )
+    for i in scorecard.interactions:
+        lowest = min(min(row) for row in i.points)
+        shape = "x".join(str(axis.size) for axis in i.axes)
+        table.add_row(i.code, i.name, f"{i.importance:.3f}", shape, f"{lowest}..{i.points_best}")
     console.print(table)
     for name, why in scorecard.training.dropped.items():
         console.print(f"left out {name}: {why}")
+    for d in scorecard.derived:
+        console.print(f"derived {d.name} = {d.op} of {', '.join(d.columns)}")
+    training = scorecard.training
+    if training.cv_auc:
+        compared = ", ".join(f"{name} {auc:.4f}" for name, auc in training.cv_auc.items())
+        console.print(f"model family {training.family} (cross-validated AUC: {compared})")
     m = scorecard.metrics
-    console.print(f"training AUC {m.auc:.4f}  KS {m.ks:.4f}  Gini {m.gini:.4f}; wrote {out}")
+    console.print(f"{m.sample} AUC {m.auc:.4f}  KS {m.ks:.4f}  Gini {m.gini:.4f}; wrote {out}")
 
 
 @app.command("evaluate")

@@ -189,6 +189,36 @@ def add_derived(frame: pl.DataFrame, derived: list[DerivedColumn]) -> pl.DataFra
     return frame.with_columns(derived_expr(d, frame.schema) for d in derived)
 
 
+def split_holdout(
+    frame: pl.DataFrame, bad: pl.Series, fraction: float, *, seed: int = 0
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Training and held-out rows: ``fraction`` of the goods and of the bads, seeded."""
+    if not 0 < fraction < 1:
+        raise InvalidInput(
+            f"holdout fraction {fraction} must be above 0 and below 1",
+            field="holdout",
+            code="fraction",
+        )
+    held_per_class = {int(v): int(n * fraction) for v, n in bad.value_counts().iter_rows()}
+    ranked = frame.with_columns(
+        __bad=bad.cast(pl.Int64), __draw=pl.int_range(pl.len()).shuffle(seed=seed)
+    )
+    held = ranked.select(
+        pl.col("__draw").rank("ordinal").over("__bad")
+        <= pl.col("__bad").replace_strict(held_per_class)
+    ).to_series()
+    columns = frame.columns
+    train, test = ranked.filter(~held).select(columns), ranked.filter(held).select(columns)
+    if min(train.height, test.height) < MIN_ROWS:
+        raise InvalidInput(
+            f"a holdout of {fraction} leaves {train.height} rows to train on and {test.height}"
+            f" to evaluate (need {MIN_ROWS} each)",
+            field="holdout",
+            code="min_rows",
+        )
+    return train, test
+
+
 def load_training_config(path: Path | None) -> TrainingConfig:
     """The YAML training configuration, or the defaults when no file is given."""
     if path is None:

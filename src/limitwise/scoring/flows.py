@@ -17,10 +17,15 @@ from limitwise.scoring.data import (
     frame_sha256,
     load_training_config,
     read_csv,
+    split_holdout,
 )
 from limitwise.scoring.metrics import Evaluation, evaluate_scores
-from limitwise.scoring.schemas import Scorecard
+from limitwise.scoring.schemas import Scorecard, TrainingConfig
 from limitwise.scoring.serve import OUTPUT_COLUMNS, Lang, score_frame, score_rows
+
+#: What ``score train`` does without ``--config``: generated characteristics, and the
+#: scorecard or the interaction model, whichever cross-validates better.
+CLI_DEFAULTS = TrainingConfig(family="auto", generate=True)
 
 
 def train_csv(
@@ -33,11 +38,24 @@ def train_csv(
     exclude: list[str] | None = None,
     bad_values: list[str] | None = None,
     config_path: Path | None = None,
+    holdout: float = 0.0,
+    cv: int | None = None,
+    holdout_out: Path | None = None,
 ) -> Scorecard:
-    """Train on a CSV and write the frozen artifact; nothing is written if training fails."""
-    from limitwise.scoring.train import train_scorecard
+    """Train on a CSV and write the frozen artifact; nothing is written if training fails.
 
-    config = load_training_config(config_path)
+    With ``holdout`` the artifact is trained on the other rows and its metrics are measured
+    on the held-out share (written to ``holdout_out`` when given); with ``cv`` they are the
+    mean over ``cv`` folds and the artifact is trained on every row. Otherwise they are
+    training metrics.
+    """
+    from limitwise.scoring.train import cross_validated, measured, train_scorecard
+
+    if holdout and cv:
+        raise InvalidInput("give --holdout or --cv, not both", field="cv", code="one_of")
+    if holdout_out is not None and not holdout:
+        raise InvalidInput("--holdout-out needs --holdout", field="holdout_out", code="requires")
+    config = load_training_config(config_path) if config_path else CLI_DEFAULTS
     updates: dict[str, object] = {}
     if exclude:
         updates["exclude"] = [*config.exclude, *exclude]
@@ -45,6 +63,10 @@ def train_csv(
         updates["bad_values"] = bad_values
     config = config.model_copy(update=updates)
     frame = read_csv(data)
+    held: pl.DataFrame | None = None
+    if holdout:
+        bad, _label = encode_target(frame, target, config.bad_values)
+        frame, held = split_holdout(frame, bad, holdout)
     scorecard = train_scorecard(
         frame,
         target=target,
@@ -53,7 +75,26 @@ def train_csv(
         data_sha256=file_sha256(data),
         id_column=id_column,
     )
+    if held is not None:
+        scorecard = scorecard.model_copy(
+            update={"metrics": measured(scorecard, held).model_copy(update={"sample": "holdout"})}
+        )
+    if cv:
+        family = scorecard.training.family
+        folds = cross_validated(
+            frame,
+            target=target,
+            config=config.model_copy(update={"family": family}),
+            id_column=id_column,
+            trained_on=clock.today(),
+            folds=cv,
+            families=(family,),
+        )
+        scorecard = scorecard.model_copy(update={"metrics": folds[family]})
     save_scorecard(scorecard, out)
+    if held is not None and holdout_out is not None:
+        holdout_out.parent.mkdir(parents=True, exist_ok=True)
+        held.write_csv(holdout_out)
     return scorecard
 
 

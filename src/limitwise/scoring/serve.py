@@ -5,9 +5,11 @@ Both paths implement the same three rules and are tested to agree exactly:
 * a value's points come from its bin; missing values score ``points_missing`` and unseen
   categories ``points_unknown``; numeric text such as ``"83.7%"`` reads as ``83.7`` and any
   other text in a numeric characteristic counts as missing;
-* the score is the sum of the characteristics' integer points;
-* the reasons are the (at most four) characteristics whose points fall furthest below their
-  best bin, largest loss first, ties broken by the characteristic order in the artifact.
+* a pairwise interaction's points come from its 2-D table, indexed by both inputs' bins;
+* the score is the sum of the characteristics' and interactions' integer points;
+* the reasons are the (at most four) terms (characteristics, then interactions) whose points
+  fall furthest below their best bin, largest loss first, ties broken by the term order in
+  the artifact.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from typing import Any, Literal
 import polars as pl
 
 from limitwise.kit.errors import InvalidRequest, Problem
-from limitwise.scoring.schemas import Characteristic, DerivedColumn, Scorecard
+from limitwise.scoring.schemas import Axis, Characteristic, DerivedColumn, Interaction, Scorecard
+
+Term = Characteristic | Interaction
 
 MAX_REASONS = 4
 Lang = Literal["en", "zh"]
@@ -79,7 +83,7 @@ def as_category(value: Any) -> str | None:
     return str(value)
 
 
-def is_missing(characteristic: Characteristic, value: Any) -> bool:
+def is_missing(characteristic: Characteristic | Axis, value: Any) -> bool:
     if characteristic.kind == "numeric":
         return as_number(value) is None
     return as_category(value) is None
@@ -101,21 +105,66 @@ def characteristic_points(characteristic: Characteristic, value: Any) -> int:
     return characteristic.points_unknown
 
 
-def reason_for(characteristic: Characteristic, value: Any, points_lost: int) -> Reason:
-    """The reason a value cost points: "not provided" when it was missing."""
-    c = characteristic
-    text = c.reason_missing if is_missing(c, value) else c.reason
-    return Reason(c.code, c.name, points_lost, text.en, text.zh)
+def axis_index(axis: Axis, value: Any) -> int:
+    """The row of a pairwise table a value falls in (0 = missing, last = unknown category)."""
+    if axis.kind == "numeric":
+        number = as_number(value)
+        return 0 if number is None else 1 + bisect_right(axis.splits, number)
+    category = as_category(value)
+    if category is None:
+        return 0
+    for index, group in enumerate(axis.categories):
+        if category in group:
+            return index + 1
+    return axis.size - 1
+
+
+def interaction_points(interaction: Interaction, row: Mapping[str, Any]) -> int:
+    first, second = interaction.axes
+    return interaction.points[axis_index(first, row[first.name])][
+        axis_index(second, row[second.name])
+    ]
+
+
+def term_inputs(term: Term) -> list[str]:
+    """The (possibly derived) columns one term reads."""
+    if isinstance(term, Interaction):
+        return [axis.name for axis in term.axes]
+    return [term.name]
+
+
+def term_points(term: Term, row: Mapping[str, Any]) -> int:
+    if isinstance(term, Interaction):
+        return interaction_points(term, row)
+    return characteristic_points(term, row[term.name])
+
+
+def term_is_missing(term: Term, row: Mapping[str, Any]) -> bool:
+    if isinstance(term, Interaction):
+        return any(is_missing(axis, row[axis.name]) for axis in term.axes)
+    return is_missing(term, row[term.name])
+
+
+def reason_for(term: Term, row: Mapping[str, Any], points_lost: int) -> Reason:
+    """The reason a term cost points: "not provided" when an input was missing."""
+    text = term.reason_missing if term_is_missing(term, row) else term.reason
+    return Reason(term.code, term.name, points_lost, text.en, text.zh)
+
+
+def terms_of(scorecard: Scorecard) -> list[Term]:
+    """Every scored term in artifact order: characteristics, then interactions."""
+    return [*scorecard.characteristics, *scorecard.interactions]
 
 
 def input_columns(scorecard: Scorecard) -> list[str]:
     """The data columns scoring reads: characteristics, with derived ones by their inputs."""
     derived = {d.name: d.columns for d in scorecard.derived}
     needed: list[str] = []
-    for c in scorecard.characteristics:
-        for name in derived.get(c.name, [c.name]):
-            if name not in needed:
-                needed.append(name)
+    for term in terms_of(scorecard):
+        for column in term_inputs(term):
+            for name in derived.get(column, [column]):
+                if name not in needed:
+                    needed.append(name)
     return needed
 
 
@@ -139,10 +188,24 @@ def derive_value(derived: DerivedColumn, row: Mapping[str, Any]) -> float | None
     numbers = [v for v in values if v is not None]
     if derived.op == "ratio":
         return None if numbers[1] == 0 else numbers[0] / numbers[1]
-    result = numbers[0]
-    for number in numbers[1:]:
-        result = result + number if derived.op == "sum" else result * number
+    if derived.op == "difference":
+        result = numbers[0] - numbers[1]
+    elif derived.op == "count_positive":
+        result = float(sum(1 for number in numbers if number > 0))
+    elif derived.op == "slope":
+        result = sum(w * v for w, v in zip(slope_weights(len(numbers)), numbers, strict=True))
+    else:
+        result = numbers[0]
+        for number in numbers[1:]:
+            result = result + number if derived.op == "sum" else result * number
     return None if math.isnan(result) else result
+
+
+def slope_weights(steps: int) -> list[float]:
+    """Weights whose dot product with a series at steps 0..n-1 is its least-squares slope."""
+    centre = (steps - 1) / 2
+    spread = sum((i - centre) ** 2 for i in range(steps))
+    return [(i - centre) / spread for i in range(steps)]
 
 
 def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
@@ -150,6 +213,17 @@ def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
     values = [_number_of(name, schema[name]) for name in derived.columns]
     if derived.op == "ratio":
         result = pl.when(values[1] == 0).then(None).otherwise(values[0] / values[1])
+    elif derived.op == "difference":
+        result = values[0] - values[1]
+    elif derived.op == "count_positive":
+        counted = pl.sum_horizontal((v > 0).cast(pl.Float64) for v in values)
+        result = (
+            pl.when(pl.any_horizontal(v.is_null() for v in values)).then(None).otherwise(counted)
+        )
+    elif derived.op == "slope":
+        result = pl.lit(0.0)
+        for weight, value in zip(slope_weights(len(values)), values, strict=True):
+            result = result + weight * value
     else:
         result = values[0]
         for value in values[1:]:
@@ -162,17 +236,13 @@ def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
     check_columns(scorecard, row.keys())
     if scorecard.derived:
         row = {**row, **{d.name: derive_value(d, row) for d in scorecard.derived}}
-    points = {c.name: characteristic_points(c, row[c.name]) for c in scorecard.characteristics}
+    terms = terms_of(scorecard)
+    points = {t.name: term_points(t, row) for t in terms}
     ranked = sorted(
-        (
-            (c.points_best - points[c.name], position, c)
-            for position, c in enumerate(scorecard.characteristics)
-        ),
+        ((t.points_best - points[t.name], position, t) for position, t in enumerate(terms)),
         key=lambda item: (-item[0], item[1]),
     )
-    reasons = [
-        reason_for(c, row[c.name], loss) for loss, _position, c in ranked[:MAX_REASONS] if loss > 0
-    ]
+    reasons = [reason_for(t, row, loss) for loss, _position, t in ranked[:MAX_REASONS] if loss > 0]
     return ScoreResult(score=sum(points.values()), points=points, reasons=reasons)
 
 
@@ -198,7 +268,7 @@ def _number_of(column: str, dtype: pl.DataType) -> pl.Expr:
     return pl.when(value.is_nan()).then(None).otherwise(value)
 
 
-def value_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
+def value_expr(characteristic: Characteristic | Axis, dtype: pl.DataType) -> pl.Expr:
     """The column as serving reads it: float (numeric) or string (categorical); null = missing."""
     c = characteristic
     if c.kind == "categorical":
@@ -226,6 +296,41 @@ def points_expr(characteristic: Characteristic, dtype: pl.DataType) -> pl.Expr:
     )
 
 
+def axis_index_expr(axis: Axis, dtype: pl.DataType) -> pl.Expr:
+    """The polars twin of :func:`axis_index`."""
+    value = value_expr(axis, dtype)
+    if axis.kind == "numeric":
+        index = pl.sum_horizontal(
+            pl.lit(1), *((value >= split).cast(pl.Int64) for split in axis.splits)
+        )
+    else:
+        mapping = {category: i + 1 for i, group in enumerate(axis.categories) for category in group}
+        index = value.replace_strict(mapping, default=axis.size - 1, return_dtype=pl.Int64)
+    return pl.when(value.is_null()).then(pl.lit(0)).otherwise(index).cast(pl.Int64)
+
+
+def term_points_expr(term: Term, schema: pl.Schema) -> pl.Expr:
+    """Each row's points on one term, as a polars expression."""
+    if isinstance(term, Characteristic):
+        return points_expr(term, schema[term.name])
+    first, second = term.axes
+    flat = axis_index_expr(first, schema[first.name]) * second.size + axis_index_expr(
+        second, schema[second.name]
+    )
+    mapping = {
+        i * second.size + j: points
+        for i, row in enumerate(term.points)
+        for j, points in enumerate(row)
+    }
+    return flat.replace_strict(mapping, return_dtype=pl.Int64)
+
+
+def term_missing_expr(term: Term, schema: pl.Schema) -> pl.Expr:
+    """True where the term's reason should say an input was not provided."""
+    axes: list[Characteristic | Axis] = list(term.axes) if isinstance(term, Interaction) else [term]
+    return pl.any_horizontal(value_expr(a, schema[a.name]).is_null() for a in axes)
+
+
 def score_frame(
     scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en", with_points: bool = False
 ) -> pl.DataFrame:
@@ -237,17 +342,16 @@ def score_frame(
     original = frame.columns
     if scorecard.derived:
         frame = frame.with_columns(derived_expr(d, frame.schema) for d in scorecard.derived)
-    chars = scorecard.characteristics
+    chars = terms_of(scorecard)
     point_cols = [f"points__{c.name}" for c in chars]
     scored = frame.with_columns(
-        points_expr(c, frame.schema[c.name]).alias(col)
+        term_points_expr(c, frame.schema).alias(col)
         for c, col in zip(chars, point_cols, strict=True)
     )
     key_cols = [f"__key_of_{position}" for position in range(len(chars))]
     # Bit i is set when characteristic i is missing on the row (its reason then says so).
     missing_mask = pl.sum_horizontal(
-        value_expr(c, frame.schema[c.name]).is_null().cast(pl.Int64) * (1 << i)
-        for i, c in enumerate(chars)
+        term_missing_expr(c, frame.schema).cast(pl.Int64) * (1 << i) for i, c in enumerate(chars)
     )
     scored = scored.with_columns(missing_mask.alias("__missing_mask")).with_columns(
         ((pl.lit(c.points_best) - pl.col(col)) * _KEY_BASE + (_KEY_BASE - 1 - position)).alias(key)

@@ -16,7 +16,7 @@ import hashlib
 import json
 import math
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
@@ -34,6 +34,8 @@ from limitwise.scoring.data import (
 )
 from limitwise.scoring.schemas import (
     Characteristic,
+    DerivedColumn,
+    Interaction,
     Metrics,
     Purpose,
     ReasonText,
@@ -41,7 +43,16 @@ from limitwise.scoring.schemas import (
     TrainingConfig,
     TrainingSummary,
 )
-from limitwise.scoring.serve import category_expr, number_expr, score_frame
+from limitwise.scoring.serve import (
+    Term,
+    category_expr,
+    derived_expr,
+    number_expr,
+    score_frame,
+    term_inputs,
+)
+
+Family = Literal["scorecard", "interactions"]
 
 
 def training_matrix(frame: pl.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
@@ -164,7 +175,7 @@ def fit_scorecard(
         names.remove(worst)
 
 
-def _labels(name: str, config: TrainingConfig) -> ReasonText:
+def column_label(name: str, config: TrainingConfig) -> ReasonText:
     column = config.columns.get(name)
     en = column.label_en if column and column.label_en else name
     zh = column.label_zh if column and column.label_zh else en
@@ -203,7 +214,7 @@ def freeze_characteristic(
     n_characteristics = len(model.binning_process_.get_support(names=True))
     intercept = float(np.ravel(model.estimator_.intercept_)[0])
     neutral = round(-(intercept / n_characteristics) * factor + offset / n_characteristics)
-    label = _labels(name, config)
+    label = column_label(name, config)
     return Characteristic(
         name=name,
         code=f"{code_prefix}{position + 1:02d}",
@@ -222,13 +233,78 @@ def freeze_characteristic(
     )
 
 
-def _version(
-    name: str, trained_on: dt.date, characteristics: list[Characteristic], derived: list[Any]
-) -> str:
-    body = json.dumps(
-        [item.model_dump(mode="json") for item in [*derived, *characteristics]], sort_keys=True
-    )
+def _version(name: str, trained_on: dt.date, items: list[Any]) -> str:
+    body = json.dumps([item.model_dump(mode="json") for item in items], sort_keys=True)
     return f"{name}-{trained_on:%Y%m%d}-{hashlib.sha256(body.encode()).hexdigest()[:8]}"
+
+
+def fit_terms(
+    x: pd.DataFrame,
+    y: np.ndarray[Any, Any],
+    kinds: dict[str, str],
+    config: TrainingConfig,
+    family: Family,
+) -> tuple[list[Characteristic], list[Interaction], dict[str, str]]:
+    """Fit one model family and freeze it into characteristics and interactions."""
+    prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
+    if family == "interactions":
+        from limitwise.scoring.interactions import fit_ebm, freeze_ebm
+
+        characteristics, interactions = freeze_ebm(fit_ebm(x, y, kinds, config), config, prefix)
+        return characteristics, interactions, {}
+    names, dropped_selection = select_characteristics(x, y, kinds, config)
+    model, names, dropped_sign = fit_scorecard(x, y, names, kinds, config)
+    characteristics = [
+        freeze_characteristic(model, name, kinds[name], i, config, prefix)
+        for i, name in enumerate(names)
+    ]
+    return characteristics, [], dropped_selection | dropped_sign
+
+
+def measured(scorecard: Scorecard, frame: pl.DataFrame) -> Metrics:
+    """AUC, KS and Gini of the artifact's scores on labelled rows."""
+    bad, _label = encode_target(frame, scorecard.training.target, scorecard.training.bad_values)
+    scores = score_frame(scorecard, frame)["score"]
+    area = metrics.auc(scores, bad)
+    return Metrics(auc=area, ks=metrics.ks(scores, bad), gini=2 * area - 1)
+
+
+def cross_validated(
+    frame: pl.DataFrame,
+    *,
+    target: str,
+    config: TrainingConfig,
+    id_column: str | None,
+    trained_on: dt.date,
+    folds: int,
+    families: tuple[Family, ...],
+) -> dict[Family, Metrics]:
+    """Mean held-out metrics of each family's frozen artifact, on the same stratified folds."""
+    from sklearn.model_selection import StratifiedKFold
+
+    bad, _label = encode_target(frame, target, config.bad_values)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+    measures: dict[Family, list[Metrics]] = {family: [] for family in families}
+    for train_rows, test_rows in splitter.split(np.zeros(frame.height), bad.to_numpy()):
+        for family, fold_measures in measures.items():
+            scorecard = train_scorecard(
+                frame[train_rows],
+                target=target,
+                config=config.model_copy(update={"family": family}),
+                trained_on=trained_on,
+                data_sha256="cv",
+                id_column=id_column,
+            )
+            fold_measures.append(measured(scorecard, frame[test_rows]))
+    return {
+        family: Metrics(
+            auc=float(np.mean([m.auc for m in values])),
+            ks=float(np.mean([m.ks for m in values])),
+            gini=float(np.mean([m.gini for m in values])),
+            sample="cross-validation",
+        )
+        for family, values in measures.items()
+    }
 
 
 def train_scorecard(
@@ -248,33 +324,56 @@ def train_scorecard(
             field="data",
             code="min_rows",
         )
-    prefix = "A" if config.purpose == Purpose.APPLICATION else "B"
+    selection: dict[str, float] = {}
+    family: Family = "interactions" if config.family == "interactions" else "scorecard"
+    if config.family == "auto":
+        compared = cross_validated(
+            frame,
+            target=target,
+            config=config,
+            id_column=id_column,
+            trained_on=trained_on,
+            folds=config.cv_folds,
+            families=("scorecard", "interactions"),
+        )
+        selection = {name: m.auc for name, m in compared.items()}
+        family = max(compared, key=lambda name: compared[name].auc)
     frame = add_derived(frame, config.derived)
     candidates: Candidates = detect_columns(
         frame, target=target, id_column=id_column, config=config
     )
-    x = training_matrix(frame, candidates.kinds)
     y = bad.to_numpy()
+    generated: list[DerivedColumn] = []
+    generation_notes: dict[str, str] = {}
+    if config.generate:
+        from limitwise.scoring.generate import generate_characteristics
+
+        generated, generation_notes = generate_characteristics(frame, y, candidates.kinds, config)
+        frame = frame.with_columns(derived_expr(d, frame.schema) for d in generated)
+        candidates = Candidates(
+            kinds=candidates.kinds | {d.name: "numeric" for d in generated},
+            dropped=candidates.dropped,
+        )
+    x = training_matrix(frame, candidates.kinds)
     with warnings.catch_warnings():
         # optbinning's own pandas deprecation notices are not the analyst's concern.
         warnings.simplefilter("ignore", category=DeprecationWarning)
         warnings.simplefilter("ignore", category=FutureWarning)
-        names, dropped_selection = select_characteristics(x, y, candidates.kinds, config)
-        model, names, dropped_sign = fit_scorecard(x, y, names, candidates.kinds, config)
-        characteristics = [
-            freeze_characteristic(model, name, candidates.kinds[name], i, config, prefix)
-            for i, name in enumerate(names)
-        ]
-    derived = [d for d in config.derived if d.name in names]
+        warnings.simplefilter("ignore", category=UserWarning)
+        characteristics, interactions, dropped = fit_terms(x, y, candidates.kinds, config, family)
+    terms: list[Term] = [*characteristics, *interactions]
+    used = {name for term in terms for name in term_inputs(term)}
+    derived = [d for d in [*config.derived, *generated] if d.name in used]
     draft = Scorecard(
         name=config.name,
         purpose=config.purpose,
-        version=_version(config.name, trained_on, characteristics, derived),
+        version=_version(config.name, trained_on, [*derived, *characteristics, *interactions]),
         trained_on=trained_on,
         limitwise_version=__version__,
         scaling=config.scaling,
         derived=derived,
         characteristics=characteristics,
+        interactions=interactions,
         training=TrainingSummary(
             data_sha256=data_sha256,
             rows=frame.height,
@@ -282,8 +381,10 @@ def train_scorecard(
             target=target,
             bad_values=[bad_label],
             id_column=id_column,
-            dropped=candidates.dropped | dropped_selection | dropped_sign,
+            dropped=candidates.dropped | generation_notes | dropped,
             score_distribution=metrics.score_distribution(pl.Series([0.0, 1.0])),
+            family=family,
+            cv_auc=selection,
         ),
         metrics=Metrics(auc=0.0, ks=0.0, gini=0.0),
     )
