@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from limitwise.kit.errors import InvalidInput, InvalidRequest
 from limitwise.scoring.artifact import artifact_sha256, dump_scorecard, scorecard_from_json
-from limitwise.scoring.serve import characteristic_points, score_frame, score_row, score_rows
+from limitwise.scoring.serve import (
+    as_number,
+    characteristic_points,
+    number_expr,
+    score_frame,
+    score_row,
+    score_rows,
+)
 
 from .conftest import TARGET
 
@@ -222,3 +229,14 @@ def test_a_missing_value_is_explained_as_not_provided(scorecard):
     scored = score_frame(scorecard, frame, lang="zh")
     texts = [scored[f"reason_{k}_text"][0] for k in range(1, 5)]
     assert income.reason_missing.zh in texts
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["٠", "０", "1_000", " 5 %", "5 %%", "\u20005\u2000%", "1e2", "inf", "nan", "0x10", "", "%"],
+)
+def test_a_number_read_from_text_is_the_same_row_by_row_and_in_polars(text: str) -> None:
+    """Python's float() reads Arabic-Indic and full-width digits and underscores; the
+    whole-book path cannot, so the row-by-row path must not either (found by Hypothesis)."""
+    in_polars = pl.DataFrame({"v": [text]}).select(number_expr("v").alias("number"))["number"][0]
+    assert as_number(text) == in_polars

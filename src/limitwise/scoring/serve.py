@@ -67,7 +67,11 @@ def as_number(value: Any) -> float | None:
     if isinstance(value, int | float):
         number = float(value)
     else:
-        text = str(value).strip().removesuffix("%")
+        text = str(value).strip().removesuffix("%").strip()
+        # Python's float() also reads non-ASCII digits and "1_000"; polars' cast (the
+        # whole-book twin, number_expr) does not, so neither does this.
+        if not text.isascii() or "_" in text:
+            return None
         try:
             number = float(text)
         except ValueError:
@@ -249,7 +253,7 @@ def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
 def number_expr(column: str) -> pl.Expr:
     """The polars twin of :func:`as_number`."""
     raw = pl.col(column)
-    text = raw.cast(pl.String).str.strip_chars().str.strip_suffix("%")
+    text = raw.cast(pl.String).str.strip_chars().str.strip_suffix("%").str.strip_chars()
     number = text.cast(pl.Float64, strict=False)
     return pl.when(number.is_nan()).then(None).otherwise(number)
 
