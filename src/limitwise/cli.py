@@ -1,43 +1,67 @@
-"""The ``limitwise`` command line. Each domain contributes a sub-command group."""
+"""The ``limitwise`` command line. Each domain contributes a sub-command group.
+
+Commands are registered by module path and imported only when used, so ``--help`` and
+``--version`` load none of SQLAlchemy, polars, numba, DuckDB or FastAPI. Every refusal
+(:class:`~limitwise.kit.errors.LimitwiseError`, an unusable file or database) is printed as
+one line on stderr with exit code 2, by :class:`~limitwise.kit.cli.RootGroup`.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import typer
-from rich.console import Console
-from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
 
 from limitwise import __version__
-from limitwise.kit import migrate
-from limitwise.kit.cli import AsOfOption, DbOption, as_date
-from limitwise.kit.errors import LimitwiseError
-from limitwise.ledger.cli import app as ledger_app
-from limitwise.lines import cli as lines_cli
-from limitwise.onboarding import cli as onboarding_cli
-from limitwise.policy.cli import app as policy_app
-from limitwise.scoring.cli import app as score_app
-from limitwise.servicing.cli import cob_app, scenario_app
+from limitwise.kit.cli import HELP_MARKUP, Lazy, RootGroup
+
+
+class LimitwiseGroup(RootGroup):
+    lazy: ClassVar[dict[str, Lazy]] = {
+        "apply": Lazy(
+            "limitwise.onboarding.cli",
+            "apply",
+            "Submit an application from a JSON file and print the outcome.",
+        ),
+        "init": Lazy(
+            "limitwise.lines.cli",
+            "init",
+            "Migrate the database and install the shipped products, policy and scorecards.",
+        ),
+        "demo": Lazy("limitwise.commands", "demo", "Build the demo book and prove it balances."),
+        "serve": Lazy("limitwise.commands", "serve", "Serve the HTTP API."),
+        "db": Lazy("limitwise.commands", "db_app", "Database schema."),
+        "ledger": Lazy("limitwise.ledger.cli", "app", "The double-entry ledger."),
+        "onboarding": Lazy(
+            "limitwise.onboarding.cli", "app", "Applications, invitations and the PII vault."
+        ),
+        "account": Lazy(
+            "limitwise.lines.cli", "account_app", "Credit accounts: list, show, draw, repay."
+        ),
+        "lines": Lazy(
+            "limitwise.lines.cli", "lines_app", "Line decisions: review, roll the business date."
+        ),
+        "cob": Lazy("limitwise.servicing.cli", "cob_app", "Close of business: accrue, due, DPD."),
+        "scenario": Lazy(
+            "limitwise.servicing.cli", "scenario_app", "Replay servicing scenario files."
+        ),
+        "score": Lazy(
+            "limitwise.scoring.cli", "app", "Credit scorecards: train, evaluate, apply, publish."
+        ),
+        "policy": Lazy(
+            "limitwise.policy.cli", "app", "Versioned line policies: validate, publish, diff."
+        ),
+    }
+
 
 app = typer.Typer(
     help="limitwise: consumer revolving credit lines, decided and explained.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    add_completion=False,
+    rich_markup_mode=HELP_MARKUP,
+    cls=LimitwiseGroup,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
-app.add_typer(db_app, name="db")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(onboarding_cli.app, name="onboarding")
-app.command("apply")(onboarding_cli.apply)
-app.command("init")(lines_cli.init)
-app.add_typer(lines_cli.account_app, name="account")
-app.add_typer(lines_cli.lines_app, name="lines")
-app.add_typer(cob_app, name="cob")
-app.add_typer(scenario_app, name="scenario")
-app.add_typer(score_app, name="score")
-app.add_typer(policy_app, name="policy")
 
 
 def _show_version(value: bool) -> None:
@@ -56,83 +80,6 @@ def root(
     """limitwise command line."""
 
 
-@db_app.command("upgrade")
-def db_upgrade(db: DbOption = None) -> None:
-    """Migrate the database to the newest schema."""
-    migrate.upgrade(db)
-    current, _heads = migrate.current_revisions(db)
-    typer.echo(f"database at {', '.join(sorted(current))}")
-
-
-@db_app.command("current")
-def db_current(db: DbOption = None) -> None:
-    """Show the schema revision of the database and whether it is up to date."""
-    current, heads = migrate.current_revisions(db)
-    state = "up to date" if current == heads else f"behind (head: {', '.join(sorted(heads))})"
-    typer.echo(f"{', '.join(sorted(current)) or 'empty'}: {state}")
-
-
-HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
-PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
-
-
-@app.command("demo")
-def demo(
-    db: DbOption = None,
-    accounts: Annotated[int, typer.Option(help="How many demo accounts to open.")] = 5,
-    serve: Annotated[bool, typer.Option("--serve", help="Serve the book afterwards.")] = False,
-    host: HostOption = "127.0.0.1",
-    port: PortOption = 8000,
-) -> None:
-    """Build the demo book: migrate, open accounts, move money, prove the trial balance."""
-    from limitwise.demo import DEMO_DATE, run_demo
-
-    code = run_demo(db, accounts=accounts, console=Console())
-    if code == 0 and serve:
-        serve_api(db, host=host, port=port, as_of=DEMO_DATE)
-    raise typer.Exit(code)
-
-
-@app.command("serve")
-def serve(
-    db: DbOption = None,
-    host: HostOption = "127.0.0.1",
-    port: PortOption = 8000,
-    as_of: AsOfOption = None,
-) -> None:
-    """Serve the HTTP API (default business date: today, UTC)."""
-    serve_api(db, host=host, port=port, as_of=as_date(as_of))
-
-
-def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) -> None:
-    import uvicorn
-
-    from limitwise.api.app import create_app
-
-    api = create_app(db, business_date=as_of)
-    Console().print(
-        f"serving on [bold]http://{host}:{port}[/bold] "
-        "(OpenAPI schema at /openapi.json); Ctrl-C to stop"
-    )
-    uvicorn.run(api, host=host, port=port, log_level="warning")
-
-
 def main() -> None:
-    """Console entry point: refusals and unreachable databases become one clear line."""
-    err = Console(stderr=True)
-    try:
-        app()
-    except LimitwiseError as exc:
-        err.print(f"[red]error[/red]: {exc}")
-        sys.exit(2)
-    except (OperationalError, ProgrammingError) as exc:
-        err.print(f"[red]error[/red]: cannot use the database: {exc.orig}")
-        if _schema_is_behind(exc):
-            err.print("the schema is older than this limitwise: run `limitwise db upgrade`")
-        sys.exit(2)
-
-
-def _schema_is_behind(exc: DBAPIError) -> bool:
-    """A missing table (SQLite) or undefined table (PostgreSQL) means migrations are due."""
-    text = str(exc.orig).lower()
-    return "no such table" in text or ("relation" in text and "does not exist" in text)
+    """Console entry point."""
+    app()

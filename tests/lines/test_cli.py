@@ -42,5 +42,5 @@ def test_apply_opens_an_account_that_show_and_history_explain(db_url):
 def test_history_of_an_unknown_account_is_a_clear_error(db_url):
     run("init", "--db", db_url)
     result = runner.invoke(app, ["account", "history", "nope", "--db", db_url])
-    assert result.exit_code != 0
-    assert "no credit account 'nope'" in str(result.exception)
+    assert result.exit_code == 2
+    assert "no credit account 'nope'" in result.stderr

@@ -49,11 +49,11 @@ def test_bad_input_prints_every_problem_and_stores_nothing(db_url, tmp_path):
     assert len(problems) == 10
     assert {"field": "bank_card", "rule": "card_check_digit"}.items() <= problems[2].items()
     missing = run("apply", "no-such-file.json", "--db", db_url)
-    assert missing.exit_code == 2 and "readable_json" in missing.output
+    assert missing.exit_code == 2 and "no-such-file.json: no such file" in missing.stderr
     binary = tmp_path / "binary.json"
     binary.write_bytes(b"\xff\xfe\x00garbage")
     garbled = run("apply", str(binary), "--db", db_url)
-    assert garbled.exit_code == 2 and "readable_json" in garbled.output
+    assert garbled.exit_code == 2 and "binary.json: contains NUL bytes" in garbled.stderr
     assert applications(db_url) == 0
 
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import BigInteger, Engine, Integer, MetaData, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from limitwise.kit.errors import InvalidInput
 from limitwise.kit.settings import get_settings
 
 NAMING_CONVENTION = {
@@ -40,9 +43,65 @@ def resolve_url(url: str | None) -> str:
     return url or get_settings().database_url
 
 
+#: Backend -> the drivers limitwise is tested with (``None``: the URL names no driver).
+SUPPORTED_DRIVERS: dict[str, set[str | None]] = {
+    "sqlite": {None, "pysqlite"},
+    "postgresql": {None, "psycopg"},
+    "postgres": {None, "psycopg"},
+}
+URL_FORMS = "sqlite:///FILE, sqlite:// (in memory) or postgresql://USER@HOST/DB"
+
+
+def parse_url(url: str) -> URL:
+    """Parse a database URL, refusing paths, typos and unsupported databases by name."""
+    if "://" not in url:
+        raise InvalidInput(
+            f"'{url}' is a path, not a database URL: use sqlite:///{url} (forms: {URL_FORMS})",
+            field="--db",
+            code="not_a_url",
+        )
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise InvalidInput(
+            f"'{url}' is not a database URL (forms: {URL_FORMS})", field="--db", code="not_a_url"
+        ) from None
+    backend, _, driver = parsed.drivername.partition("+")
+    drivers = SUPPORTED_DRIVERS.get(backend)
+    if drivers is None or (driver or None) not in drivers:
+        raise InvalidInput(
+            f"unsupported database '{parsed.drivername}': limitwise runs on SQLite and "
+            f"PostgreSQL (psycopg); use {URL_FORMS}",
+            field="--db",
+            code="unsupported_database",
+        )
+    return parsed
+
+
+def sqlite_file(parsed: URL) -> Path | None:
+    """The file of a SQLite URL, or ``None`` for in-memory databases and other backends."""
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def check_url(url: str | None, *, may_create: bool) -> str:
+    """The resolved URL, if it is usable; a missing SQLite file only where it may be created."""
+    resolved = resolve_url(url)
+    path = sqlite_file(parse_url(resolved))
+    if path is not None and not may_create and not path.exists():
+        raise InvalidInput(
+            f"the SQLite file {path} does not exist: create it with "
+            f"`limitwise db upgrade --db {resolved}` (or `init`, `demo`)",
+            field="--db",
+            code="database_not_found",
+        )
+    return resolved
+
+
 def normalise_url(url: str) -> str:
     """Accept ``postgresql://`` and ``postgres://`` and use the psycopg 3 driver for them."""
-    parsed = make_url(url)
+    parsed = parse_url(url)
     if parsed.drivername in {"postgresql", "postgres"}:
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)

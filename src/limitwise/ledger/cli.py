@@ -6,12 +6,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limitwise.kit.cli import DbOption
+from limitwise.kit.cli import DbOption, command_group
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.money import format_yuan
 from limitwise.ledger.check import TrialBalance, check_trial_balance
 
-app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+app = command_group("The double-entry ledger.")
 
 
 def print_trial_balance(report: TrialBalance, console: Console) -> None:

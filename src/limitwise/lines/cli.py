@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from limitwise.kit import migrate
-from limitwise.kit.cli import AsOfOption, DbOption, as_date
+from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.money import format_yuan, parse_amount_fen
@@ -27,12 +27,8 @@ from limitwise.lines.schemas import DecisionView
 from limitwise.servicing import service as servicing
 from limitwise.servicing.schemas import AccountState
 
-account_app = typer.Typer(
-    help="Credit accounts: list, show, draw, repay, history.", no_args_is_help=True
-)
-lines_app = typer.Typer(
-    help="Line decisions: review an account, roll the business date.", no_args_is_help=True
-)
+account_app = command_group("Credit accounts: list, show, draw, repay, history.")
+lines_app = command_group("Line decisions: review an account, roll the business date.")
 
 T = TypeVar("T")
 RefArg = Annotated[str, typer.Argument(help="Credit account reference.")]
@@ -67,7 +63,7 @@ def _echo_json(data: Any) -> None:
 # --- init ------------------------------------------------------------------------------------
 
 
-def init(db: DbOption = None) -> None:
+def init(db: NewDbOption = None) -> None:
     """Migrate the database and install the shipped products, default policy and
     scorecards where nothing is live yet."""
     migrate.upgrade(db)

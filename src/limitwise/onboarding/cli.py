@@ -12,10 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from limitwise.kit import migrate
-from limitwise.kit.cli import AsOfOption, DbOption, as_date
+from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.kit.files import read_json
 from limitwise.kit.money import format_yuan
 from limitwise.lines import flows as line_flows
 from limitwise.lines.schemas import ApplicationDecision
@@ -24,7 +25,7 @@ from limitwise.onboarding.flows import OnboardingContext
 from limitwise.onboarding.pii import PiiVault
 from limitwise.onboarding.schemas import ApplicationOutcome
 
-app = typer.Typer(help="Applications, invitations and the PII vault.", no_args_is_help=True)
+app = command_group("Applications, invitations and the PII vault.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
 
@@ -32,16 +33,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the outcome as J
 def _clock(as_of: dt.datetime | None) -> Clock:
     day = as_date(as_of)
     return Clock(day) if day is not None else Clock.system()
-
-
-def read_application_file(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else str(exc)
-        raise InvalidRequest(
-            problems=[Problem(str(path), "readable_json", f"cannot read the file: {reason}")]
-        ) from None
 
 
 def print_json(data: dict[str, Any]) -> None:
@@ -93,14 +84,14 @@ def print_outcome(outcome: ApplicationOutcome, console: Console) -> None:
 
 def apply(
     file: Annotated[Path, typer.Argument(help="Application JSON (see docs/onboarding.md).")],
-    db: DbOption = None,
+    db: NewDbOption = None,
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Submit an application from a JSON file and print the outcome."""
     console = Console()
     try:
-        raw = read_application_file(file)
+        raw = read_json(file)
         context = OnboardingContext.from_settings()
         lines = line_flows.default_context()
         clock = _clock(as_of)

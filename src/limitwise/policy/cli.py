@@ -12,10 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limitwise.kit.cli import DbOption
+from limitwise.kit.cli import DbOption, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput
+from limitwise.kit.files import parse_json, read_json, read_text
 from limitwise.policy import service
 from limitwise.policy.compiled import Policy
 from limitwise.policy.diff import diff_bundles
@@ -25,10 +26,8 @@ from limitwise.policy.pygen import DecisionFunction
 from limitwise.policy.sql import Dialect, compile_sql
 from limitwise.policy.validate import PolicyInvalid, load_file
 
-app = typer.Typer(
-    help="Versioned line policies: validate, publish, diff, evaluate.", no_args_is_help=True
-)
-FileArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Policy YAML file.")]
+app = command_group("Versioned line policies: validate, publish, diff, evaluate.")
+FileArg = Annotated[Path, typer.Argument(help="Policy YAML file.")]
 
 
 @app.command("validate")
@@ -59,7 +58,7 @@ def publish(
         view, created = service.publish(
             session,
             Clock.system(),
-            source_yaml=file.read_text(),
+            source_yaml=read_text(file),
             source_name=str(file),
             published_by=by,
         )
@@ -114,7 +113,7 @@ def rollback(
     db: DbOption = None,
     to: Annotated[str | None, typer.Option(help="Version to activate.")] = None,
 ) -> None:
-    """Re-activate the previously active version (or ``--to`` a given one)."""
+    """Re-activate the previously active version (or the one given with --to)."""
     engine = make_engine(db)
     with unit_of_work(engine) as session:
         view = service.rollback(session, Clock.system(), policy_key=key, to_version=to)
@@ -192,11 +191,7 @@ def _resolve(ref: str, db: str | None) -> Policy:
 
 
 def _features(text: str) -> dict[str, Any]:
-    raw = Path(text[1:]).read_text() if text.startswith("@") else text
-    try:
-        data = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"not valid JSON: {exc}", field="input") from None
+    data = read_json(text[1:]) if text.startswith("@") else parse_json(text, source="--input")
     if not isinstance(data, dict):
         raise InvalidInput("must be a JSON object of features", field="input")
     return data

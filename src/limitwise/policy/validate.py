@@ -15,6 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from limitwise.kit.errors import LimitwiseError
+from limitwise.kit.files import read_text
 from limitwise.policy import cells as cellmod
 from limitwise.policy.compiled import (
     Branch,
@@ -87,8 +88,7 @@ class PolicyInvalid(LimitwiseError):
 
 
 def load_file(path: str | Path) -> Policy:
-    path = Path(path)
-    return load_text(path.read_text(encoding="utf-8"), source=str(path))
+    return load_text(read_text(path), source=str(path))
 
 
 def load_text(text: str, *, source: str = "<policy>") -> Policy:

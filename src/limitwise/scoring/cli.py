@@ -10,15 +10,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limitwise.kit.cli import DbOption
+from limitwise.kit.cli import DbOption, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.scoring import flows, service
 from limitwise.scoring.artifact import load_scorecard
 from limitwise.scoring.schemas import Purpose
 
-app = typer.Typer(help="Credit scorecards: train, evaluate, apply, publish.", no_args_is_help=True)
-registry_app = typer.Typer(help="The scorecard registry in the database.", no_args_is_help=True)
+app = command_group("Credit scorecards: train, evaluate, apply, publish.")
+registry_app = command_group("The scorecard registry in the database.")
 app.add_typer(registry_app, name="registry")
 
 DataOption = Annotated[Path, typer.Option("--data", help="CSV file, one row per applicant.")]

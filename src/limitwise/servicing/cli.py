@@ -11,16 +11,14 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from limitwise.kit.cli import DbOption
+from limitwise.kit.cli import DbOption, NewDbOption, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
 from limitwise.servicing import flows
 from limitwise.servicing.scenario import ScenarioResult, load_scenario, run_scenario
 
-cob_app = typer.Typer(
-    help="Close of business: accrue, mark due and overdue, DPD.", no_args_is_help=True
-)
-scenario_app = typer.Typer(help="Replay servicing scenario files.", no_args_is_help=True)
+cob_app = command_group("Close of business: accrue, mark due and overdue, DPD.")
+scenario_app = command_group("Replay servicing scenario files.")
 
 
 @cob_app.command("run")
@@ -49,8 +47,8 @@ def cob_run(
 
 @scenario_app.command("run")
 def scenario_run(
-    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Scenario YAML.")],
-    db: DbOption = None,
+    file: Annotated[Path, typer.Argument(help="Scenario YAML.")],
+    db: NewDbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the final state as JSON.")] = False,
 ) -> None:
     """Replay FILE on a fresh database; exit 0 only if every check passes."""

@@ -11,10 +11,10 @@ import datetime as dt
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidInput, InvalidRequest, LimitwiseError, Problem
+from limitwise.kit.files import read_text, read_yaml
 from limitwise.kit.money import format_yuan, parse_amount_fen
 from limitwise.ledger.check import check_trial_balance
 from limitwise.lines import flows as line_flows
@@ -44,19 +45,37 @@ MONEY_FIELDS = (
 PLAIN_FIELDS = ("days_past_due", "bucket", "status", "apr")
 ONE_DAY = dt.timedelta(days=1)
 BOOL_TAG = "tag:yaml.org,2002:bool"
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+#: Scenario dates lie in this range and one scenario spans at most this many days: COB
+#: replays every day, so a step in year 9999 would run for hours.
+EARLIEST_DATE = dt.date(2000, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+MAX_SPAN_DAYS = 3660
 
 
 class ScenarioLoader(yaml.SafeLoader):
-    """YAML 1.2 booleans: only true/false, so the step key ``on`` stays the string "on"."""
+    """YAML 1.2 booleans: only true/false, so the step key ``on`` stays the string "on".
+
+    Dates stay text too: the model parses them, so ``2026-02-30`` is refused naming its field.
+    """
 
 
 ScenarioLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != BOOL_TAG]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag not in (BOOL_TAG, TIMESTAMP_TAG)]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 ScenarioLoader.add_implicit_resolver(
     BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
 )
+
+
+def _plausible(day: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise ValueError(f"a scenario date lies between {EARLIEST_DATE} and {LATEST_DATE}")
+    return day
+
+
+ScenarioDate = Annotated[dt.date, AfterValidator(_plausible)]
 
 
 class _Strict(BaseModel):
@@ -81,7 +100,7 @@ class RepayCommand(_Strict):
     account: str
     amount: Any
     key: str
-    effective_date: dt.date | None = None
+    effective_date: ScenarioDate | None = None
 
 
 class AccountCommand(_Strict):
@@ -164,7 +183,7 @@ class ExpectError(Commands):
 
 
 class Step(Commands):
-    on: dt.date
+    on: ScenarioDate
     expect: dict[str, Any] | None = None
     expect_error: ExpectError | None = None
 
@@ -192,6 +211,8 @@ class Scenario(_Strict):
         days = [step.on for step in self.steps]
         if days != sorted(days):
             raise ValueError("steps must be in date order")
+        if (days[-1] - days[0]).days > MAX_SPAN_DAYS:
+            raise ValueError(f"steps span more than {MAX_SPAN_DAYS} days")
         return self
 
     def product_specs(self) -> list[ProductSpec]:
@@ -232,12 +253,7 @@ class ScenarioResult:
 
 def load_scenario(path: Path) -> Scenario:
     """Parse and validate a scenario file, naming the step and field of every problem."""
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=ScenarioLoader)
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidInput(
-            f"cannot read scenario: {exc}", field="file", code="bad_scenario"
-        ) from None
+    data = read_yaml(path, loader=ScenarioLoader)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -545,7 +561,7 @@ def _policy_text(source: str) -> str:
         raise InvalidInput(
             f"no policy file {source}", field="publish_policy.source", code="not_found"
         )
-    return path.read_text(encoding="utf-8")
+    return read_text(path)
 
 
 def _canonical(field: str, value: Any) -> str:

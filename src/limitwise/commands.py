@@ -1,0 +1,72 @@
+"""``limitwise db ...``, ``limitwise demo`` and ``limitwise serve``: the book itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from limitwise.kit import migrate
+from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
+
+db_app = command_group("Database schema.")
+
+HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: NewDbOption = None) -> None:
+    """Migrate the database to the newest schema (creating a SQLite file if needed)."""
+    migrate.upgrade(db)
+    current, _heads = migrate.current_revisions(db)
+    typer.echo(f"database at {', '.join(sorted(current))}")
+
+
+@db_app.command("current")
+def db_current(db: DbOption = None) -> None:
+    """Show the schema revision of the database and whether it is up to date."""
+    current, heads = migrate.current_revisions(db)
+    state = "up to date" if current == heads else f"behind (head: {', '.join(sorted(heads))})"
+    typer.echo(f"{', '.join(sorted(current)) or 'empty'}: {state}")
+
+
+def demo(
+    db: NewDbOption = None,
+    accounts: Annotated[int, typer.Option(help="How many demo accounts to open.")] = 5,
+    serve: Annotated[bool, typer.Option("--serve", help="Serve the book afterwards.")] = False,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+) -> None:
+    """Build the demo book: migrate, open accounts, move money, prove the trial balance."""
+    from limitwise.demo import DEMO_DATE, run_demo
+
+    code = run_demo(db, accounts=accounts, console=Console())
+    if code == 0 and serve:
+        serve_api(db, host=host, port=port, as_of=DEMO_DATE)
+    raise typer.Exit(code)
+
+
+def serve(
+    db: DbOption = None,
+    host: HostOption = "127.0.0.1",
+    port: PortOption = 8000,
+    as_of: AsOfOption = None,
+) -> None:
+    """Serve the HTTP API (default business date: today, UTC)."""
+    serve_api(db, host=host, port=port, as_of=as_date(as_of))
+
+
+def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) -> None:
+    import uvicorn
+
+    from limitwise.api.app import create_app
+
+    api = create_app(db, business_date=as_of)
+    Console().print(
+        f"serving on [bold]http://{host}:{port}[/bold] "
+        "(OpenAPI schema at /openapi.json); Ctrl-C to stop"
+    )
+    uvicorn.run(api, host=host, port=port, log_level="warning")
