@@ -26,8 +26,9 @@ class TrialBalance:
 
 def check_trial_balance(session: Session) -> TrialBalance:
     """Σ legs = 0 per entry and overall; running balances and cached balances agree with the
-    legs; pending holds agree with the accounts' reserved amounts; strict accounts stay on
-    their normal side."""
+    legs (lender-wide accounts store neither: their balance is the sum of their legs, and
+    they must store 0); pending holds agree with the accounts' reserved amounts; strict
+    accounts stay on their normal side."""
     report = TrialBalance()
     for ref, total in repository.unbalanced_entries(session):
         report.problems.append(f"entry {ref} legs sum to {total} fen, not 0")
@@ -46,7 +47,14 @@ def check_trial_balance(session: Session) -> TrialBalance:
     report.accounts_checked = len(accounts)
     for account in accounts:
         from_legs = leg_totals.get(account.id, 0)
-        if from_legs != account.balance_fen:
+        if not account.keeps_balance:
+            if account.balance_fen != 0:
+                report.problems.append(
+                    f"account {account.code}: lender-wide accounts store no balance, but "
+                    f"{account.balance_fen} fen is stored (legs sum to {from_legs})"
+                )
+            account.balance_fen = from_legs
+        elif from_legs != account.balance_fen:
             report.problems.append(
                 f"account {account.code}: balance {account.balance_fen} fen but legs sum to "
                 f"{from_legs}"

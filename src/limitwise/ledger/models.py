@@ -54,6 +54,8 @@ class LedgerAccount(Base):
     kind: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(32))
     owner_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: Kept for accounts with an owner; always 0 on lender-wide accounts, whose balance is the
+    #: sum of their legs (they are never locked or updated by a posting).
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     pending_debit_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     #: Upper bound on balance + pending debits (the credit line on a principal account).
@@ -92,8 +94,9 @@ class JournalLeg(Base):
     entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entries.id"), index=True)
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
     amount_fen: Mapped[int] = mapped_column(BigInteger)
-    #: The account's balance right after this leg: a running balance per account.
-    balance_after_fen: Mapped[int] = mapped_column(BigInteger)
+    #: The account's balance right after this leg: a running balance per account. NULL on
+    #: the legs of lender-wide accounts, which keep no running balance (no hot row to lock).
+    balance_after_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     __table_args__ = (
         CheckConstraint("amount_fen <> 0", name="amount_non_zero"),

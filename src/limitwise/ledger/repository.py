@@ -1,4 +1,9 @@
-"""Every ledger query. Row locks are taken in ascending id order to rule out deadlocks."""
+"""Every ledger query.
+
+Only accounts with an owner (a credit account's books) are ever row-locked, in ascending id
+order. Lender-wide accounts (no owner) are never locked or updated: their balance is the sum
+of their legs, so the book has no hot row and no lock another transaction could wait on.
+"""
 
 from __future__ import annotations
 
@@ -50,9 +55,16 @@ class AccountRow:
     purpose: str
     owner_ref: str | None
     balance_fen: int
+    """The stored balance; always 0 on a lender-wide account (see ``keeps_balance``)."""
     pending_debit_fen: int
     debit_limit_fen: int | None
     strict_normal_balance: bool
+
+    @property
+    def keeps_balance(self) -> bool:
+        """Whether the row stores its balance (and its legs a running balance). Lender-wide
+        accounts do not: every posting in the book touches them."""
+        return self.owner_ref is not None
 
 
 @dataclass
@@ -67,12 +79,14 @@ class HoldRow:
 
 
 SELECT_ACCOUNTS = select(*ACCOUNT_COLUMNS).order_by(ACCOUNTS.c.id)
-LOCK_BY_CODES = SELECT_ACCOUNTS.where(
-    ACCOUNTS.c.code.in_(bindparam("codes", expanding=True))
-).with_for_update()
-LOCK_BY_IDS = SELECT_ACCOUNTS.where(
-    ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))
-).with_for_update()
+OWNED = ACCOUNTS.c.owner_ref.is_not(None)
+LENDER_WIDE = ACCOUNTS.c.owner_ref.is_(None)
+BY_CODES = ACCOUNTS.c.code.in_(bindparam("codes", expanding=True))
+BY_IDS = ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))
+LOCK_BY_CODES = SELECT_ACCOUNTS.where(BY_CODES & OWNED).with_for_update()
+LENDER_WIDE_BY_CODES = SELECT_ACCOUNTS.where(BY_CODES & LENDER_WIDE)
+LOCK_BY_IDS = SELECT_ACCOUNTS.where(BY_IDS & OWNED).with_for_update()
+LENDER_WIDE_BY_IDS = SELECT_ACCOUNTS.where(BY_IDS & LENDER_WIDE)
 WRITE_BACK = update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id"))
 INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 INSERT_LEGS = insert(LEGS)
@@ -84,14 +98,27 @@ def _rows(session: Session, statement: Executable, **params: Any) -> list[Accoun
 
 
 def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, AccountRow]:
-    """Load accounts by code with ``FOR UPDATE`` (ignored by SQLite), locking in id order."""
-    rows = _rows(session, LOCK_BY_CODES, codes=sorted(set(codes)))
+    """Load accounts by code: owned ones with ``FOR UPDATE`` (ignored by SQLite) in id
+    order, lender-wide ones without a lock."""
+    wanted = sorted(set(codes))
+    rows = _rows(session, LOCK_BY_CODES, codes=wanted)
+    rows += _rows(session, LENDER_WIDE_BY_CODES, codes=wanted)
     return {row.code: row for row in rows}
 
 
 def lock_account_ids(session: Session, ids: Iterable[int]) -> dict[int, AccountRow]:
-    rows = _rows(session, LOCK_BY_IDS, ids=sorted(set(ids)))
+    wanted = sorted(set(ids))
+    rows = _rows(session, LOCK_BY_IDS, ids=wanted)
+    rows += _rows(session, LENDER_WIDE_BY_IDS, ids=wanted)
     return {row.id: row for row in rows}
+
+
+def leg_total(session: Session, account_id: int) -> int:
+    """An account's balance as the sum of its legs (how lender-wide balances are read)."""
+    total = session.connection().execute(
+        select(func.coalesce(func.sum(LEGS.c.amount_fen), 0)).where(LEGS.c.account_id == account_id)
+    )
+    return int(total.scalar_one())
 
 
 def find_account(session: Session, code: str) -> AccountRow | None:
@@ -113,6 +140,9 @@ def insert_account(session: Session, **values: Any) -> None:
 
 def write_back_accounts(session: Session, accounts: Iterable[AccountRow]) -> None:
     """Store the balances, reservations and limits the service computed."""
+    rows = list(accounts)
+    if not rows:
+        return
     session.connection().execute(
         WRITE_BACK,
         [
@@ -122,7 +152,7 @@ def write_back_accounts(session: Session, accounts: Iterable[AccountRow]) -> Non
                 "pending_debit_fen": row.pending_debit_fen,
                 "debit_limit_fen": row.debit_limit_fen,
             }
-            for row in accounts
+            for row in rows
         ],
     )
 
@@ -131,7 +161,7 @@ def insert_entry(session: Session, **values: Any) -> int:
     return int(session.connection().execute(INSERT_ENTRY, values).scalar_one())
 
 
-def insert_legs(session: Session, legs: list[dict[str, int]]) -> None:
+def insert_legs(session: Session, legs: list[dict[str, int | None]]) -> None:
     session.connection().execute(INSERT_LEGS, legs)
 
 
@@ -254,23 +284,29 @@ def leg_totals_by_account(session: Session) -> dict[int, int]:
     return {account_id: int(total) for account_id, total in rows}
 
 
-def broken_running_balances(session: Session) -> list[tuple[str, int, int, int]]:
+def broken_running_balances(session: Session) -> list[tuple[str, int, int, int | None]]:
     """Legs whose ``balance_after`` is not the previous leg's plus this leg's amount.
 
-    Returns (account code, leg id, expected balance, recorded balance).
+    Returns (account code, leg id, expected balance, recorded balance). Lender-wide
+    accounts keep no running balance and are not checked here.
     """
     previous = (
         func.lag(JournalLeg.balance_after_fen, 1, 0)
         .over(partition_by=JournalLeg.account_id, order_by=JournalLeg.id)
         .label("previous")
     )
-    ordered = select(
-        JournalLeg.id,
-        JournalLeg.account_id,
-        JournalLeg.amount_fen,
-        JournalLeg.balance_after_fen,
-        previous,
-    ).subquery()
+    ordered = (
+        select(
+            JournalLeg.id,
+            JournalLeg.account_id,
+            JournalLeg.amount_fen,
+            JournalLeg.balance_after_fen,
+            previous,
+        )
+        .join(LedgerAccount, LedgerAccount.id == JournalLeg.account_id)
+        .where(LedgerAccount.owner_ref.is_not(None))
+        .subquery()
+    )
     rows = session.execute(
         select(
             LedgerAccount.code,
@@ -279,11 +315,17 @@ def broken_running_balances(session: Session) -> list[tuple[str, int, int, int]]
             ordered.c.balance_after_fen,
         )
         .join(LedgerAccount, LedgerAccount.id == ordered.c.account_id)
-        .where(ordered.c.previous + ordered.c.amount_fen != ordered.c.balance_after_fen)
+        .where(
+            ordered.c.balance_after_fen.is_(None)
+            | (ordered.c.previous + ordered.c.amount_fen != ordered.c.balance_after_fen)
+        )
         .order_by(ordered.c.id)
         .limit(100)
     ).all()
-    return [(code, leg_id, int(exp), int(got)) for code, leg_id, exp, got in rows]
+    return [
+        (code, leg_id, int(exp), None if got is None else int(got))
+        for code, leg_id, exp, got in rows
+    ]
 
 
 def pending_hold_totals(session: Session) -> dict[int, int]:

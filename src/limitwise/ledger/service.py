@@ -1,8 +1,13 @@
 """Ledger operations. Services never commit: callers own the transaction.
 
-Every posting locks the accounts it touches (sorted by id), checks the legs balance, the
-debit limits and the strict-normal-balance flags, then appends the entry with a running
-balance on each leg. Rejected postings raise before writing anything.
+Every posting locks the customer accounts it touches (sorted by id), checks the legs
+balance, the debit limits and the strict-normal-balance flags, then appends the entry with
+a running balance on each of their legs. Lender-wide accounts (funding, income, write-off)
+have no limit and no strictness to check, so a posting never locks or updates them: their
+legs carry no running balance and their balance is the sum of their legs. A transaction
+therefore only ever waits for the customer accounts it works on, and COB batches cannot
+deadlock with live draws and repayments through the income accounts. Rejected postings
+raise before writing anything.
 """
 
 from __future__ import annotations
@@ -59,7 +64,16 @@ def open_account(
     debit_limit_fen: int | None = None,
     strict_normal_balance: bool = False,
 ) -> AccountBalance:
-    """Open one ledger account, or return it unchanged if that code already exists."""
+    """Open one ledger account, or return it unchanged if that code already exists.
+
+    An account without an owner is lender-wide: it keeps no stored balance, so it can have
+    neither a debit limit nor a strict normal balance (nothing would check them)."""
+    if owner_ref is None and (debit_limit_fen is not None or strict_normal_balance):
+        raise InvalidInput(
+            f"lender-wide account {code!r} cannot have a debit limit or a strict balance",
+            field="owner_ref",
+            code="lender_account_unchecked",
+        )
     existing = repository.find_account(session, code)
     if existing is None:
         repository.insert_account(
@@ -76,7 +90,7 @@ def open_account(
         )
         existing = repository.find_account(session, code)
         assert existing is not None
-    return _balance_of(existing)
+    return _balance_of(session, existing)
 
 
 def ensure_lender_accounts(session: Session, clock: Clock) -> None:
@@ -117,18 +131,19 @@ def balance(session: Session, code: str) -> AccountBalance:
     account = repository.find_account(session, code)
     if account is None:
         raise NotFound(f"no ledger account {code!r}", field="account")
-    return _balance_of(account)
+    return _balance_of(session, account)
 
 
 def balances_of_owner(session: Session, owner_ref: str) -> dict[str, AccountBalance]:
     """A credit account's books keyed by purpose (``principal``, ``interest``, ...)."""
     return {
-        row.purpose: _balance_of(row) for row in repository.accounts_of_owner(session, owner_ref)
+        row.purpose: _balance_of(session, row)
+        for row in repository.accounts_of_owner(session, owner_ref)
     }
 
 
 def all_balances(session: Session) -> list[AccountBalance]:
-    return [_balance_of(row) for row in repository.all_accounts(session)]
+    return [_balance_of(session, row) for row in repository.all_accounts(session)]
 
 
 # --- entries -----------------------------------------------------------------------------
@@ -383,10 +398,14 @@ def _append_entry(
     description: str,
     reverses: tuple[int, str] | None = None,
 ) -> tuple[PostedEntry, int]:
-    """Write the entry, its legs with running balances, and the new account balances."""
-    new_balances: dict[str, int] = {code: accounts[code].balance_fen for code in accounts}
-    leg_balances: list[int] = []
+    """Write the entry, its legs with running balances, and the new account balances (of
+    the accounts that keep one)."""
+    new_balances = {code: row.balance_fen for code, row in accounts.items() if row.keeps_balance}
+    leg_balances: list[int | None] = []
     for leg in legs:
+        if leg.account_code not in new_balances:
+            leg_balances.append(None)
+            continue
         new_balances[leg.account_code] += leg.amount_fen
         leg_balances.append(new_balances[leg.account_code])
     for code, new_balance in new_balances.items():
@@ -415,7 +434,7 @@ def _append_entry(
     )
     for code, new_balance in new_balances.items():
         accounts[code].balance_fen = new_balance
-    repository.write_back_accounts(session, accounts.values())
+    repository.write_back_accounts(session, [accounts[code] for code in new_balances])
     posted = PostedEntry(
         entry_ref=entry_ref,
         kind=kind,
@@ -438,13 +457,16 @@ def _lock_pending_hold(session: Session, hold_ref: str) -> tuple[HoldRow, dict[i
     return hold, accounts
 
 
-def _balance_of(account: AccountRow) -> AccountBalance:
+def _balance_of(session: Session, account: AccountRow) -> AccountBalance:
+    balance_fen = account.balance_fen
+    if not account.keeps_balance:
+        balance_fen = repository.leg_total(session, account.id)
     return AccountBalance(
         code=account.code,
         kind=account.kind,
         purpose=account.purpose,
         owner_ref=account.owner_ref,
-        balance_fen=account.balance_fen,
+        balance_fen=balance_fen,
         pending_debit_fen=account.pending_debit_fen,
         debit_limit_fen=account.debit_limit_fen,
     )

@@ -72,10 +72,15 @@ class ProductSpec(BaseModel):
     grace_days: int = Field(default=0, ge=0, le=30)
     early_repayment_fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
     apr_cap: Decimal = Field(default=Decimal("0.24"), gt=0, le=1)
+    #: A draw is refused once the account is more than this many days past due (DPD counts
+    #: from the end of the grace days, so the default 0 allows no draw past the grace period).
+    max_draw_dpd: int = Field(default=0, ge=0)
+    #: The most a repayment may leave as a credit balance (overpayment owed back).
+    max_credit_balance: str = "10000.00"
     waterfall: list[str] = Field(default_factory=lambda: list(DEFAULT_WATERFALL))
     buckets: list[Bucket] = Field(default_factory=lambda: list(DEFAULT_BUCKETS))
 
-    @field_validator("min_line", "max_line", "min_draw", mode="before")
+    @field_validator("min_line", "max_line", "min_draw", "max_credit_balance", mode="before")
     @classmethod
     def _money(cls, value: object, info: Any) -> str:
         parse_amount_fen(value, field=info.field_name, allow_zero=True)
@@ -145,6 +150,12 @@ class ProductSpec(BaseModel):
     @property
     def min_draw_fen(self) -> int:
         return parse_amount_fen(self.min_draw, field="min_draw", allow_zero=True)
+
+    @property
+    def max_credit_balance_fen(self) -> int:
+        return parse_amount_fen(
+            self.max_credit_balance, field="max_credit_balance", allow_zero=True
+        )
 
     @property
     def penalty_rate_bps(self) -> Decimal:

@@ -58,6 +58,14 @@ class AccountClosed(Refused):
     code = "account_closed"
 
 
+class AccountDelinquent(Refused):
+    code = "account_delinquent"
+
+
+class CreditBalanceAboveCap(Refused):
+    code = "credit_balance_above_cap"
+
+
 # --- products and accounts -------------------------------------------------------------------
 
 
@@ -226,6 +234,7 @@ def draw(
         account = _lock(session, account_ref)
         _check_can_draw(account, clock)
         product = _product_of(session, account)
+        _check_not_delinquent(session, account, product, clock.today())
         kind = _check_draw_terms(product, amount_fen, repayment_type, term_months)
         plan = plan_schedule(
             amount_fen=amount_fen,
@@ -331,7 +340,9 @@ def repay(
             field="effective_date",
             code="repayment_in_future",
         )
-    request = {"account": account_ref, "amount_fen": amount_fen, "effective": effective.isoformat()}
+    # the request as the client sent it: a retry after midnight must match the original
+    sent_date = effective_date.isoformat() if effective_date is not None else None
+    request = {"account": account_ref, "amount_fen": amount_fen, "effective": sent_date}
 
     def action() -> RepaymentResult:
         if amount_fen <= 0:
@@ -361,6 +372,8 @@ def repay(
             outcome = _replay(session, clock, book)[repayment.id]
         else:
             outcome = _apply_repayment(session, clock, book, repayment)
+        if outcome.leftover_fen:
+            _check_credit_balance_cap(session, book, amount_fen)
         _emit(
             session,
             clock,
@@ -610,6 +623,34 @@ def _check_can_draw(account: CreditAccount, clock: Clock) -> None:
             f"business day {clock.today()} is already closed for account {account.ref}",
             code="business_day_closed",
             field="account",
+        )
+
+
+def _check_not_delinquent(
+    session: Session, account: CreditAccount, product: ProductSpec, today: dt.date
+) -> None:
+    dpd = engine.days_past_due(_load_book(session, account), today)
+    if dpd > product.max_draw_dpd:
+        raise AccountDelinquent(
+            f"account {account.ref} is {dpd} days past due ({product.bucket_for(dpd)}); "
+            f"product {product.name} allows draws up to {product.max_draw_dpd} days past due "
+            "(max_draw_dpd)",
+            field="account",
+        )
+
+
+def _check_credit_balance_cap(session: Session, book: engine.Book, amount_fen: int) -> None:
+    """Refuse a repayment that leaves more credit than the product's cap. Runs after the
+    postings; the refusal rolls the whole command back with the caller's transaction."""
+    ref, cap = book.account.ref, book.product.max_credit_balance_fen
+    credit = -ledger.balance(session, credit_code(ref, CreditPurpose.CREDIT_BALANCE)).balance_fen
+    if credit > cap:
+        accepted = max(0, amount_fen - (credit - cap))
+        raise CreditBalanceAboveCap(
+            f"this repayment would leave a credit balance of {format_yuan(credit)} on account "
+            f"{ref}, above product {book.product.name}'s cap of {format_yuan(cap)} "
+            f"(max_credit_balance); at most {format_yuan(accepted)} can be repaid now",
+            field="amount",
         )
 
 
