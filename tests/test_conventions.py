@@ -16,6 +16,7 @@ WALL_CLOCK_CALLS = {
     ("time", "time"),
 }
 CLOCK_HOME = SRC / "kit" / "clock.py"
+UNIT_OF_WORK_HOME = SRC / "kit" / "db.py"
 
 
 def _modules() -> list[Path]:
@@ -23,17 +24,54 @@ def _modules() -> list[Path]:
 
 
 def sql_offenders(paths: Iterable[Path]) -> list[str]:
-    """Modules outside a repository that import SQLAlchemy's query builders."""
+    """Modules outside a repository that import SQLAlchemy's query builders or call them
+    through the module (``sa.select(...)``)."""
     offenders = []
     for path in paths:
         if path.name in SQL_HOMES:
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        modules = _sqlalchemy_aliases(tree)
+        for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sqlalchemy"):
                 names = {alias.name for alias in node.names} & QUERY_BUILDERS
                 if names:
                     offenders.append(f"{path.name} imports {sorted(names)}")
+            elif (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in QUERY_BUILDERS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in modules
+            ):
+                offenders.append(
+                    f"{path.name}:{node.lineno} calls {node.func.value.id}.{node.func.attr}"
+                )
     return offenders
+
+
+def _sqlalchemy_aliases(tree: ast.Module) -> set[str]:
+    """Names the module binds to ``sqlalchemy`` itself (``import sqlalchemy as sa``)."""
+    return {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "sqlalchemy"
+    }
+
+
+def commit_offenders(paths: Iterable[Path]) -> list[str]:
+    """``.commit()`` anywhere but the unit of work: services never commit."""
+    return [
+        f"{path.name}:{node.lineno}"
+        for path in paths
+        if path != UNIT_OF_WORK_HOME
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "commit"
+    ]
 
 
 def wall_clock_offenders(paths: Iterable[Path]) -> list[str]:
@@ -61,8 +99,30 @@ def test_business_code_never_reads_the_wall_clock():
     assert wall_clock_offenders(_modules()) == []
 
 
+def test_only_the_unit_of_work_commits():
+    assert commit_offenders(_modules()) == []
+
+
 def test_the_checks_catch_an_offender(tmp_path):
     bad = tmp_path / "service.py"
     bad.write_text("from sqlalchemy import select\nimport datetime\nx = datetime.date.today()\n")
     assert sql_offenders([bad]) == ["service.py imports ['select']"]
     assert wall_clock_offenders([bad]) == ["service.py:3"]
+
+
+def test_the_checks_catch_sql_through_the_module_and_a_commit(tmp_path):
+    bad = tmp_path / "service.py"
+    bad.write_text(
+        "import sqlalchemy as sa\n"
+        "import sqlalchemy\n"
+        "def pay(session, table):\n"
+        "    session.execute(sa.select(table))\n"
+        "    session.execute(sqlalchemy.text('DELETE FROM t'))\n"
+        "    session.commit()\n"
+        "    other.select(table)\n"
+    )
+    assert sql_offenders([bad]) == [
+        "service.py:4 calls sa.select",
+        "service.py:5 calls sqlalchemy.text",
+    ]
+    assert commit_offenders([bad]) == ["service.py:6"]

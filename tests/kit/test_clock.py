@@ -8,8 +8,9 @@ from limitwise.kit.clock import Clock
 def test_fixed_clock_is_deterministic():
     clock = Clock.fixed(dt.date(2026, 3, 1))
     assert clock.today() == dt.date(2026, 3, 1)
-    assert clock.now() == clock.now()
-    assert clock.now().tzinfo is not None
+    assert clock.now() == dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    at = dt.datetime(2026, 3, 1, 15, 30, tzinfo=dt.UTC)
+    assert Clock.fixed(dt.date(2026, 3, 1), at=at).now() == at
 
 
 def test_business_date_only_moves_forward():

@@ -1,6 +1,7 @@
 import dataclasses
 import datetime as dt
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -194,15 +195,20 @@ class Slow(Spy):
         return super().fetch(query)
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_concurrent_twin_applications_yield_one_application_and_duplicates(engine):
+    """PostgreSQL, where transactions really overlap (SQLite's BEGIN IMMEDIATE queues them);
+    the barrier releases the three submissions at the same instant."""
     sources = dataclasses.replace(local_sources(), realname=Slow(local_sources().realname))
+    start = threading.Barrier(3)
+
+    def twin(_index: int):
+        start.wait(timeout=30)
+        return submit(engine, application(SALARIED_ID), context(sources=sources))
+
     with ThreadPoolExecutor(max_workers=3) as pool:
-        outcomes = list(
-            pool.map(
-                lambda _i: submit(engine, application(SALARIED_ID), context(sources=sources)),
-                range(3),
-            )
-        )
+        outcomes = list(pool.map(twin, range(3)))
     statuses = sorted(o.status.value for o in outcomes)
     assert statuses == ["duplicate", "duplicate", "pending_decision"]
     assert sources.realname.calls == 1

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from limitwise.policy.compiled import Effect, Policy, RulesetStep, TableStep
 from limitwise.policy.kernel import KernelPlan
 from limitwise.policy.online import PolicyEvaluator
-from limitwise.policy.polars_plan import evaluate_book
+from limitwise.policy.polars_plan import PolarsBackend, evaluate_book
 from limitwise.policy.schemas import FeatureSpec
 from limitwise.policy.sql import compile_sql
 from limitwise.policy.validate import load_file
@@ -153,3 +153,16 @@ def _dtype(spec: FeatureSpec) -> Any:
         "bool": pl.Boolean,
         "enum": pl.String,
     }[spec.type]
+
+
+def test_a_planted_off_by_one_fails_the_differential_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/policy.md promises that a planted bug fails these tests: plant one in the polars
+    engine (``>=`` read as ``>``, a threshold off by one) and the comparison must catch it."""
+    honest = PolarsBackend.binary
+
+    def off_by_one(self: PolarsBackend, op: str, left: pl.Expr, right: pl.Expr) -> pl.Expr:
+        return honest(self, ">" if op == ">=" else op, left, right)
+
+    monkeypatch.setattr(PolarsBackend, "binary", off_by_one)
+    with pytest.raises(AssertionError):
+        test_online_polars_and_sql_agree(POLICIES / "default.yaml")

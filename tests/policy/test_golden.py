@@ -66,6 +66,16 @@ def test_batch_engines_match_golden(policy_path: Any) -> None:
         reasons = [row_polars[f"reason_{i}"] for i in range(1, 5) if row_polars[f"reason_{i}"]]
         got = (row_polars["action"], row_polars["line_fen"], reasons, row_polars["notice"])
         assert got == (expect["action"], expect["line_fen"], expect["reasons"], expect["notice"])
+        assert sub_lines_of(row_polars) == {"car_owner": 0, **expect.get("sub_lines", {})}
+
+
+def sub_lines_of(row: dict[str, Any]) -> dict[str, int]:
+    """The ``sub_line_<name>_fen`` columns of a batch row, by sub-line name."""
+    return {
+        key.removeprefix("sub_line_").removesuffix("_fen"): value
+        for key, value in row.items()
+        if key.startswith("sub_line_") and key.endswith("_fen")
+    }
 
 
 @pytest.fixture(scope="module")

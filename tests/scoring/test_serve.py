@@ -36,9 +36,14 @@ def test_total_score_is_the_sum_of_characteristic_points(scorecard, applications
     summed = scored.select(pl.sum_horizontal(point_columns)).to_series()
     assert (scored["score"] == summed).all()
     assert scored["score"].n_unique() > 20
-    for row in applications.head(200).iter_rows(named=True):
+    # Row by row, each term's points must be what the polars engine gave that row (a second,
+    # independent binning), and the total their sum: not a sum of the dict the code summed.
+    head = scored.head(200)
+    for index, row in enumerate(applications.head(200).iter_rows(named=True)):
         result = score_row(scorecard, row)
-        assert result.score == sum(result.points.values())
+        polars_points = {name: head[f"points__{name}"][index] for name in result.points}
+        assert result.points == polars_points
+        assert result.score == sum(polars_points.values()) == head["score"][index]
 
 
 def test_row_wise_and_polars_agree(scorecard, applications):
