@@ -54,7 +54,11 @@ AmountOrZeroFen = Annotated[int, _amount_fen(allow_zero=True), WithJsonSchema(_A
 #: A JSON integer: ``true``, ``3.0`` and ``"3"`` are refused.
 WholeNumber = StrictInt
 #: Text without control characters; bound its length where it is used.
-PlainText = Annotated[StrictStr, AfterValidator(_plain)]
+PlainText = Annotated[
+    StrictStr,
+    AfterValidator(_plain),
+    Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}),
+]
 #: An account, application or other reference as a client sends it.
 Ref = Annotated[PlainText, Field(min_length=1, max_length=64)]
 
