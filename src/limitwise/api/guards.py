@@ -94,8 +94,14 @@ class RequestGuard:
         attempts = RETRY_ATTEMPTS if retryable else 1
         for attempt in range(1, attempts + 1):
             started = False
+            replayed = False
 
             async def replay() -> Message:
+                """The buffered body once, then the client's own messages (disconnect)."""
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
                 return {"type": "http.request", "body": body, "more_body": False}
 
             async def watch(message: Message) -> None:

@@ -86,8 +86,10 @@ def _refusal(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, LimitwiseError)
     if isinstance(exc, InvalidRequest):
         items = [ProblemItem(field=p.field, rule=p.rule, message=p.message) for p in exc.problems]
-    else:
-        items = [ProblemItem(field=exc.field or "", rule=exc.code, message=exc.message)]
+    elif exc.field is not None:
+        items = [ProblemItem(field=exc.field, rule=exc.code, message=exc.message)]
+    else:  # a refusal of the request as a whole, not of one of its fields
+        items = []
     return problem_response(exc.http_status, exc.code, exc.message, field=exc.field, problems=items)
 
 
