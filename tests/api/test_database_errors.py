@@ -3,6 +3,7 @@ the problem shape: 503 with ``Retry-After`` (busy) or 409 (lost race), never a b
 
 from __future__ import annotations
 
+import io
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -10,11 +11,13 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from rich.console import Console
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from limitwise.api import guards
 from limitwise.api.app import create_app
+from limitwise.demo import DEMO_DATE, run_demo
 from limitwise.servicing import service
 
 
@@ -95,3 +98,36 @@ def test_host_names_lose_their_port():
     assert guards.host_name("Example.COM:8000") == "example.com"
     assert guards.host_name("[::1]:8000") == "::1"
     assert guards.host_name("::1") == "::1"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_row_lock_on_postgresql_is_retried_then_503_and_applies_nothing(db_url):
+    url = db_url
+    assert run_demo(url, accounts=1, console=Console(file=io.StringIO())) == 0
+    app = create_app(url, business_date=DEMO_DATE)
+
+    @event.listens_for(app.state.runtime.engine, "connect")
+    def _give_up_quickly(dbapi_connection, _record):  # PostgreSQL waits for ever by default
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '50ms'")
+        dbapi_connection.commit()
+
+    holder = create_engine(url)
+    repay = {"json": {"amount": "10.00"}, "headers": {"Idempotency-Key": "locked-1"}}
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            before = client.get("/accounts/DEMO-001").json()
+            with holder.begin() as connection:
+                connection.execute(
+                    text("SELECT 1 FROM credit_accounts WHERE ref = 'DEMO-001' FOR UPDATE")
+                )
+                locked = client.post("/accounts/DEMO-001/repayments", **repay)
+            assert locked.status_code == 503, locked.text
+            assert locked.headers["retry-after"] == guards.RETRY_AFTER_SECONDS
+            assert client.get("/accounts/DEMO-001").json() == before
+            paid = client.post("/accounts/DEMO-001/repayments", **repay)
+            assert paid.status_code == 201, paid.text
+    finally:
+        holder.dispose()
+        app.state.runtime.engine.dispose()
