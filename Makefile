@@ -15,7 +15,7 @@ $(BIN)/limitwise: pyproject.toml
 venv: $(BIN)/limitwise
 
 demo: venv
-	$(BIN)/limitwise demo --serve
+	LIMITWISE_ENV=dev $(BIN)/limitwise demo --serve
 
 lint: venv
 	$(BIN)/ruff check src tests benchmarks
@@ -23,7 +23,7 @@ lint: venv
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest -n 2 -q
+	LIMITWISE_ENV=dev $(BIN)/pytest -n 2 -q
 
 format: venv
 	$(BIN)/ruff check --fix src tests benchmarks

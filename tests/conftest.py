@@ -23,6 +23,9 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
 from tests import pgserver
 
+#: The tests use the published development PII keys (kit/settings.require_own_keys).
+os.environ["LIMITWISE_ENV"] = "dev"
+
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 

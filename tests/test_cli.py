@@ -102,3 +102,17 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_serve_refuses_published_keys_outside_dev(monkeypatch, tmp_path):
+    monkeypatch.setenv("LIMITWISE_ENV", "production")
+    (tmp_path / "x.db").touch()  # the file exists: only the keys stand in the way
+    result = subprocess.run(
+        [sys.executable, "-m", "limitwise", "serve", "--db", f"sqlite:///{tmp_path}/x.db"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "LIMITWISE_PII_KEYS" in result.stderr
+    assert "Traceback" not in result.stderr

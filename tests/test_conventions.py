@@ -1,4 +1,5 @@
-"""Conventions checked by code: SQL only in repositories, time only through the clock."""
+"""Conventions checked by code: SQL only in repositories, time only through the clock,
+domains independent of the HTTP application."""
 
 from __future__ import annotations
 
@@ -126,3 +127,48 @@ def test_the_checks_catch_sql_through_the_module_and_a_commit(tmp_path):
         "service.py:5 calls sqlalchemy.text",
     ]
     assert commit_offenders([bad]) == ["service.py:6"]
+
+
+#: What a domain's ``endpoints.py`` may take from the API package: never the app itself.
+API_FOR_ENDPOINTS = {"limitwise.api.runtime", "limitwise.api.problems"}
+
+
+def _imported_modules(tree: ast.AST) -> list[tuple[int, str]]:
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.lineno, node.module))
+        elif isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+    return found
+
+
+def api_import_offenders(paths: Iterable[Path]) -> list[str]:
+    """Domain modules importing ``limitwise.api`` (only endpoints.py, runtime/problems)."""
+    offenders = []
+    for path in paths:
+        if path.parent == SRC or path.parent.name == "api":
+            continue  # the command line and the app itself sit above the domains
+        for lineno, module in _imported_modules(ast.parse(path.read_text())):
+            if module != "limitwise.api" and not module.startswith("limitwise.api."):
+                continue
+            if path.name != "endpoints.py" or module not in API_FOR_ENDPOINTS:
+                offenders.append(f"{path.parent.name}/{path.name}:{lineno} imports {module}")
+    return offenders
+
+
+def test_domains_never_import_the_api_application():
+    assert api_import_offenders(_modules()) == []
+
+
+def test_the_api_check_catches_an_offender(tmp_path):
+    domain = tmp_path / "servicing"
+    domain.mkdir()
+    (domain / "endpoints.py").write_text(
+        "from limitwise.api.runtime import Runtime\nfrom limitwise.api.app import create_app\n"
+    )
+    (domain / "service.py").write_text("def f():\n    import limitwise.api.problems\n")
+    assert api_import_offenders(sorted(domain.iterdir())) == [
+        "servicing/endpoints.py:2 imports limitwise.api.app",
+        "servicing/service.py:2 imports limitwise.api.problems",
+    ]

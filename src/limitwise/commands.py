@@ -63,8 +63,11 @@ def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) ->
     import uvicorn
 
     from limitwise.api.app import create_app
+    from limitwise.kit.settings import get_settings
 
-    api = create_app(db, business_date=as_of)
+    settings = get_settings()
+    settings.require_own_keys()
+    api = create_app(db, business_date=as_of, settings=settings)
     Console().print(
         f"serving on [bold]http://{host}:{port}[/bold] "
         "(OpenAPI schema at /openapi.json); Ctrl-C to stop"

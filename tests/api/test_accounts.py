@@ -61,7 +61,8 @@ def test_refusals_name_the_field_and_rule_and_change_nothing(api):
         content=b"{not json",
         headers={"Idempotency-Key": "z", "Content-Type": "application/json"},
     )
-    assert garbage.status_code == 422
+    assert garbage.status_code == 400
+    assert garbage.json()["field"] == "body"
     assert api.get("/accounts/DEMO-001").json() == before
 
 

@@ -49,6 +49,21 @@ def test_fen_round_trip():
         ("0", "amount_not_positive"),
         ("-3.00", "amount_not_positive"),
         (str(MAX_FEN), "amount_too_large"),
+        ("1e26", "amount_not_decimal"),
+        ("1E+30", "amount_not_decimal"),
+        ("1e2", "amount_not_decimal"),
+        ("9" * 32, "amount_too_large"),
+        (10**28, "amount_too_large"),
+        (Decimal("1e26"), "amount_too_large"),
+        ("1_000.00", "amount_not_decimal"),
+        ("１００", "amount_not_decimal"),
+        ("\u0661\u0660\u0660", "amount_not_decimal"),
+        ("+5", "amount_not_decimal"),
+        ("1,000.00", "amount_not_decimal"),
+        (".5", "amount_not_decimal"),
+        pytest.param("1." + "0" * 5000, "amount_precision", id="5000-places"),
+        pytest.param("1" * 5000, "amount_too_large", id="5000-digit-text"),
+        pytest.param(10**5000, "amount_too_large", id="5000-digit-int"),
     ],
 )
 def test_parse_amount_refuses_with_field_and_rule(value, code):
@@ -96,3 +111,22 @@ def test_split_rejects_bad_weights():
         split_largest_remainder(10, [0, 0])
     with pytest.raises(ValueError):
         split_largest_remainder(10, [2, -1])
+
+
+@given(st.one_of(st.text(), st.integers(), st.decimals(), st.floats(), st.booleans(), st.none()))
+def test_parse_amount_returns_fen_or_refuses_by_name(value):
+    try:
+        fen = parse_amount_fen(value, field="amount", allow_zero=True)
+    except InvalidInput as exc:
+        assert exc.field == "amount"
+        assert exc.code.startswith("amount_")
+    else:
+        assert isinstance(fen, int)
+        assert 0 <= fen <= MAX_FEN
+
+
+@given(st.integers(min_value=1, max_value=MAX_FEN))
+def test_valid_amounts_round_trip(fen):
+    assert parse_amount_fen(format_yuan(fen), field="amount") == fen
+    if fen % 100 == 0:
+        assert parse_amount_fen(fen // 100, field="amount") == fen

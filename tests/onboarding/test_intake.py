@@ -54,6 +54,16 @@ def test_every_problem_is_reported_at_once_with_field_and_rule():
     }
 
 
+def test_control_characters_in_text_are_refused_by_name():
+    raw = application(vehicle=CAR)
+    raw["channel"] = "app\x00"
+    raw["vehicle"]["model"] = "Model\x1b[31m"
+    assert problems_of(raw) == {
+        "channel": "text_control_character",
+        "vehicle.model": "text_control_character",
+    }
+
+
 def test_shape_problems():
     raw = application()
     del raw["bank_card"]

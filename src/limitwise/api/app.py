@@ -1,77 +1,55 @@
 """The FastAPI application.
 
-Every refusal becomes a JSON body ``{"code", "message", "field"}`` with the error's HTTP
-status; malformed requests become 422 with one problem per field and rule. Endpoints own
-their transaction (``kit.db.unit_of_work``), so a refused request leaves nothing behind.
+Every error is RFC 9457 problem details (``api/problems.py``); the Host allow-list, the
+body size limit and the retry of requests that lost a database race run in front of every
+route (``api/guards.py``). Endpoints own their transaction (``kit.db.unit_of_work``), so a
+refused request leaves nothing behind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
+from fastapi import FastAPI
 
 from limitwise import __version__
+from limitwise.api import problems
+from limitwise.api.guards import AllowedHosts, RequestGuard
+from limitwise.api.runtime import Runtime
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
-from limitwise.kit.errors import LimitwiseError
+from limitwise.kit.settings import Settings, get_settings
+
+#: Error statuses any route may answer, each documented with the problem shape.
+ERROR_STATUSES = (400, 404, 409, 413, 422, 500, 503)
 
 
-@dataclass
-class Runtime:
-    """What every endpoint needs: the database and the business date it serves."""
-
-    engine: Engine
-    business_date: dt.date
-
-    def clock(self) -> Clock:
-        return Clock(self.business_date)
-
-
-def runtime(request: Request) -> Runtime:
-    value = request.app.state.runtime
-    assert isinstance(value, Runtime)
-    return value
-
-
-def _refusal(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, LimitwiseError)
-    return JSONResponse(exc.to_dict(), status_code=exc.http_status)
-
-
-def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    problems = [
-        {
-            "field": ".".join(str(part) for part in error["loc"] if part not in {"body", "query"}),
-            "rule": error["type"],
-            "message": error["msg"],
-        }
-        for error in exc.errors()
-    ]
-    message = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-    return JSONResponse(
-        {"code": "invalid_request", "message": message, "problems": problems}, status_code=422
-    )
-
-
-def create_app(database_url: str | None = None, *, business_date: dt.date | None = None) -> FastAPI:
+def create_app(
+    database_url: str | None = None,
+    *,
+    business_date: dt.date | None = None,
+    settings: Settings | None = None,
+) -> FastAPI:
     """An app serving the database at ``database_url`` as of ``business_date``."""
     from limitwise.ledger.endpoints import router as ledger_router
     from limitwise.servicing.endpoints import router as servicing_router
 
+    settings = settings or get_settings()
     # /docs and /redoc load their scripts from a CDN; the schema itself is served locally.
-    app = FastAPI(title="limitwise", version=__version__, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="limitwise",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        responses=problems.documented(*ERROR_STATUSES),
+    )
     app.state.runtime = Runtime(
         engine=make_engine(database_url),
         business_date=business_date or Clock.system().today(),
     )
-    app.add_exception_handler(LimitwiseError, _refusal)
-    app.add_exception_handler(RequestValidationError, _invalid_request)
+    problems.install(app)
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts.split(","))
 
     @app.get("/health")
     def health() -> dict[str, str]:

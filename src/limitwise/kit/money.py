@@ -6,8 +6,9 @@ the largest-remainder method so the parts always add up to the whole.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 
 from limitwise.kit.errors import InvalidInput
 
@@ -37,30 +38,28 @@ def format_yuan(amount_fen: int) -> str:
     return str(from_fen(amount_fen))
 
 
-def parse_amount_fen(value: object, *, field: str, allow_zero: bool = False) -> int:
-    """Parse a user-supplied yuan amount (string, int or Decimal) into positive fen.
+#: What an amount written as text is: ASCII digits, optionally a point and one or two
+#: decimals, optionally a leading minus (refused later, by its own rule). No exponents,
+#: underscores, signs other than minus, thousands separators or non-ASCII digits.
+AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+#: Digits a yuan amount may have before the point (MAX_FEN is 11 yuan digits); longer text is
+#: refused as too large before any arithmetic is done on it.
+_MAX_YUAN_DIGITS = len(str(MAX_FEN // FEN_PER_YUAN))
 
-    Refuses floats (they cannot hold money exactly), more than two decimals, negatives,
-    zero (unless allowed), non-finite values and absurdly large amounts, naming ``field``.
+
+def parse_amount_fen(value: object, *, field: str, allow_zero: bool = False) -> int:
+    """Parse a user-supplied yuan amount into positive fen, or refuse it naming ``field``.
+
+    An amount is a plain ASCII decimal string with at most two places (``"1000.00"``), a
+    whole number of yuan (a JSON integer), or a finite ``Decimal``. Floats, booleans,
+    exponents, underscores, full-width or other non-ASCII digits, more than two places,
+    negatives, zero (unless allowed) and amounts above ``MAX_FEN`` are refused by rule.
     """
-    if isinstance(value, (bool, float)):
-        raise InvalidInput(
-            'amount must be a decimal string such as "100.00", not a float',
-            field=field,
-            code="amount_not_decimal",
-        )
-    try:
-        amount = Decimal(str(value).strip()) if isinstance(value, (str, int, Decimal)) else None
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite():
-        raise InvalidInput(
-            f"amount {value!r} is not a decimal number", field=field, code="amount_not_decimal"
-        )
+    amount = _amount_decimal(value, field=field)
+    if amount.adjusted() >= _MAX_YUAN_DIGITS + 1:
+        raise _too_large(field)
     if amount != amount.quantize(ONE_FEN, rounding=ROUND_HALF_UP):
-        raise InvalidInput(
-            f"amount {value} has more than two decimal places", field=field, code="amount_precision"
-        )
+        raise _too_many_places(value, field)
     fen = int(amount * FEN_PER_YUAN)
     if fen < 0 or (fen == 0 and not allow_zero):
         raise InvalidInput(
@@ -69,12 +68,62 @@ def parse_amount_fen(value: object, *, field: str, allow_zero: bool = False) -> 
             code="amount_not_positive",
         )
     if fen > MAX_FEN:
-        raise InvalidInput(
-            f"amount {value} exceeds the maximum of {format_yuan(MAX_FEN)}",
-            field=field,
-            code="amount_too_large",
-        )
+        raise _too_large(field)
     return fen
+
+
+def _amount_decimal(value: object, *, field: str) -> Decimal:
+    """The amount as a finite Decimal, refusing every form that is not an amount."""
+    if isinstance(value, (bool, float)):
+        raise InvalidInput(
+            'amount must be a decimal string such as "100.00", not a '
+            + ("boolean" if isinstance(value, bool) else "float"),
+            field=field,
+            code="amount_not_decimal",
+        )
+    if isinstance(value, int):
+        if abs(value) > MAX_FEN:
+            raise _too_large(field)
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    if isinstance(value, str):
+        text = value.strip(" ")
+        if AMOUNT_TEXT.fullmatch(text):
+            whole, _, places = text.lstrip("-").partition(".")
+            if len(whole.lstrip("0")) > _MAX_YUAN_DIGITS:
+                raise _too_large(field)
+            if len(places) > 2:
+                raise _too_many_places(value, field)
+            return Decimal(text)
+    raise InvalidInput(
+        f'amount {_shorten(value)!r} is not a plain decimal number such as "100.00"',
+        field=field,
+        code="amount_not_decimal",
+    )
+
+
+def _too_many_places(value: object, field: str) -> InvalidInput:
+    return InvalidInput(
+        f"amount {_shorten(value)} has more than two decimal places",
+        field=field,
+        code="amount_precision",
+    )
+
+
+def _too_large(field: str) -> InvalidInput:
+    return InvalidInput(
+        f"amount exceeds the maximum of {format_yuan(MAX_FEN)}",
+        field=field,
+        code="amount_too_large",
+    )
+
+
+def _shorten(value: object, limit: int = 40) -> object:
+    """A value for an error message: long text is cut so a refusal never echoes megabytes."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[:limit] + "..."
+    return value
 
 
 def split_largest_remainder(total_fen: int, weights: Sequence[Decimal | int]) -> list[int]:

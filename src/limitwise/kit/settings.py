@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from limitwise.kit.errors import LimitwiseError
+
 DEFAULT_DATABASE_URL = "sqlite:///limitwise.db"
 
 #: DEV-ONLY keys so the demo and ``limitwise apply`` work on a fresh machine. They are public
@@ -15,6 +17,10 @@ DEV_ONLY_BLIND_INDEX_KEY = "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LW5vdC1mb3ItcHJvZA==
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LIMITWISE_", extra="ignore")
+
+    #: ``dev`` allows the published development keys above; anything else (the default)
+    #: refuses to serve or store personal data with them.
+    env: str = ""
 
     database_url: str = DEFAULT_DATABASE_URL
     #: Echo SQL statements (debugging only).
@@ -40,6 +46,41 @@ class Settings(BaseSettings):
     provider_timeout_seconds: float = 5.0
     #: Sent as ``Authorization: Bearer <key>`` to the HTTP providers when set.
     provider_api_key: str = ""
+    #: Host names the API answers to, comma-separated (``*``: any; DNS rebinding guard).
+    allowed_hosts: str = "localhost,127.0.0.1,::1,testserver"
+    #: Largest request body the API reads.
+    max_body_bytes: int = 1_000_000
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env.strip().lower() == "dev"
+
+    def require_own_keys(self) -> None:
+        """Refuse to go on with the published development keys outside development mode.
+
+        Called by every command that serves requests or stores personal data.
+        """
+        published = [
+            name
+            for name, value, dev_value in (
+                ("LIMITWISE_PII_KEYS", self.pii_keys, DEV_ONLY_PII_KEYS),
+                ("LIMITWISE_BLIND_INDEX_KEY", self.blind_index_key, DEV_ONLY_BLIND_INDEX_KEY),
+            )
+            if value == dev_value
+        ]
+        if published and not self.is_dev:
+            raise UnsafeSettings(
+                f"{' and '.join(published)} still hold the development keys published in the "
+                "source: set them to secrets of your own (see docs/operations.md), or set "
+                "LIMITWISE_ENV=dev on a development machine",
+                field=published[0],
+            )
+
+
+class UnsafeSettings(LimitwiseError):
+    """The configuration is not safe for the command asked (e.g. published keys)."""
+
+    code = "unsafe_settings"
 
 
 def get_settings() -> Settings:

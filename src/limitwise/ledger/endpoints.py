@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 
-from limitwise.api.app import Runtime, runtime
+from limitwise.api.runtime import Runtime, runtime
 from limitwise.kit.db import unit_of_work
 from limitwise.ledger.check import check_trial_balance
 

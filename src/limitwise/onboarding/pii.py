@@ -60,6 +60,7 @@ class PiiVault:
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> PiiVault:
         settings = settings or get_settings()
+        settings.require_own_keys()
         blind_key = _decode_key(settings.blind_index_key, what="blind_index_key")
         if len(blind_key) < 16:
             raise PiiKeyError("blind index key must be at least 16 bytes", field="blind_index_key")

@@ -9,35 +9,35 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from limitwise.api.app import Runtime, runtime
+from limitwise.api.runtime import Runtime, runtime
 from limitwise.kit.db import unit_of_work
-from limitwise.kit.money import parse_amount_fen
+from limitwise.kit.fields import AmountFen, Ref, WholeNumber
 from limitwise.servicing import service
+from limitwise.servicing.schedule import RepaymentType
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
 
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=128, description="Client key")
 ]
-#: Checked by ``parse_amount_fen`` so the HTTP and CLI paths name the same rule.
-Amount = Annotated[Any, Field(description='Yuan as a decimal string, e.g. "1000.00"')]
+AccountRef = Annotated[Ref, Path(description="The account's reference, e.g. DEMO-001")]
 
 
 class DrawCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Amount
-    repayment_type: str
-    term_months: int
+    amount: AmountFen
+    repayment_type: RepaymentType
+    term_months: Annotated[WholeNumber, Field(ge=1, le=60)]
 
 
 class RepaymentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    amount: Amount
+    amount: AmountFen
 
 
 @router.get("")
@@ -50,7 +50,7 @@ def list_accounts(rt: Annotated[Runtime, Depends(runtime)]) -> list[dict[str, An
 
 
 @router.get("/{ref}")
-def get_account(ref: str, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
+def get_account(ref: AccountRef, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
     with unit_of_work(rt.engine) as session:
         state = asdict(service.account_state(session, ref=ref, as_of=rt.business_date))
         state["events"] = service.account_events(session, ref=ref)
@@ -59,16 +59,15 @@ def get_account(ref: str, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str,
 
 @router.post("/{ref}/draws", status_code=201)
 def create_draw(
-    ref: str, body: DrawCreate, key: IdempotencyKey, rt: Annotated[Runtime, Depends(runtime)]
+    ref: AccountRef, body: DrawCreate, key: IdempotencyKey, rt: Annotated[Runtime, Depends(runtime)]
 ) -> dict[str, Any]:
-    amount_fen = parse_amount_fen(body.amount, field="amount")
     with unit_of_work(rt.engine) as session:
         result = service.draw(
             session,
             rt.clock(),
             account_ref=ref,
-            amount_fen=amount_fen,
-            repayment_type=body.repayment_type,
+            amount_fen=body.amount,
+            repayment_type=body.repayment_type.value,
             term_months=body.term_months,
             key=key,
         )
@@ -77,11 +76,15 @@ def create_draw(
 
 @router.post("/{ref}/repayments", status_code=201)
 def create_repayment(
-    ref: str, body: RepaymentCreate, key: IdempotencyKey, rt: Annotated[Runtime, Depends(runtime)]
+    ref: AccountRef,
+    body: RepaymentCreate,
+    key: IdempotencyKey,
+    rt: Annotated[Runtime, Depends(runtime)],
 ) -> dict[str, Any]:
-    amount_fen = parse_amount_fen(body.amount, field="amount")
     with unit_of_work(rt.engine) as session:
-        result = service.repay(session, rt.clock(), account_ref=ref, amount_fen=amount_fen, key=key)
+        result = service.repay(
+            session, rt.clock(), account_ref=ref, amount_fen=body.amount, key=key
+        )
     return result.to_dict()
 
 

@@ -9,8 +9,10 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
-from limitwise.kit.errors import InvalidRequest, Problem
+from limitwise.kit.errors import InvalidInput, InvalidRequest, Problem
+from limitwise.kit.fields import PlainText, WholeNumber
 from limitwise.kit.money import parse_amount_fen
 from limitwise.servicing.schedule import BPS, DAYS_PER_YEAR_APR, RepaymentType
 
@@ -42,9 +44,9 @@ class Bucket(BaseModel):
     """A delinquency bucket: accounts whose days past due fall in [min_dpd, max_dpd]."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: str = Field(min_length=1, max_length=16)
-    min_dpd: int = Field(ge=0)
-    max_dpd: int | None = None
+    name: PlainText = Field(min_length=1, max_length=16)
+    min_dpd: WholeNumber = Field(ge=0)
+    max_dpd: WholeNumber | None = None
 
 
 DEFAULT_BUCKETS = [
@@ -61,15 +63,15 @@ class ProductSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(min_length=1, max_length=64)
+    name: PlainText = Field(min_length=1, max_length=64)
     min_line: str = "0.00"
     max_line: str = "1000000.00"
     min_draw: str = "100.00"
     repayment_types: list[RepaymentType] = Field(min_length=1)
-    terms_months: list[int] = Field(min_length=1)
+    terms_months: list[WholeNumber] = Field(min_length=1)
     daily_rate_bps: Decimal = Field(gt=0)
     penalty_rate_multiplier: Decimal = Field(default=Decimal("1.5"), ge=0)
-    grace_days: int = Field(default=0, ge=0, le=30)
+    grace_days: WholeNumber = Field(default=0, ge=0, le=30)
     early_repayment_fee_bps: Decimal = Field(default=Decimal(0), ge=0, le=1000)
     apr_cap: Decimal = Field(default=Decimal("0.24"), gt=0, le=1)
     #: A draw is refused once the account is more than this many days past due (DPD counts
@@ -83,7 +85,10 @@ class ProductSpec(BaseModel):
     @field_validator("min_line", "max_line", "min_draw", "max_credit_balance", mode="before")
     @classmethod
     def _money(cls, value: object, info: Any) -> str:
-        parse_amount_fen(value, field=info.field_name, allow_zero=True)
+        try:
+            parse_amount_fen(value, field=info.field_name, allow_zero=True)
+        except InvalidInput as exc:  # reported with the product's other problems
+            raise PydanticCustomError(exc.code, exc.message) from None
         return str(value)
 
     @field_validator("terms_months")
