@@ -15,7 +15,7 @@ from limitwise.kit.db import unit_of_work
 from limitwise.lines import flows, service
 from limitwise.lines.service import LineContext
 from limitwise.servicing import service as servicing
-from tests.lines.helpers import EXISTING, ChosenFeatures
+from tests.lines.helpers import EXISTING, ChosenFeatures, start_simulation
 from tests.onboarding import factory
 
 DAY = factory.SAMPLE_DAY
@@ -24,6 +24,7 @@ DAY = factory.SAMPLE_DAY
 def opened(engine: Engine, features: ChosenFeatures) -> tuple[LineContext, str]:
     context = LineContext(features=features)
     clock = factory.sample_clock()
+    start_simulation(engine, clock)
     flows.prepare(engine, clock, context=context)
     outcome, decided = flows.apply(
         engine, clock, raw=factory.application(), onboarding=factory.context(), context=context
@@ -63,6 +64,7 @@ def test_a_credit_rule_declines_in_the_policy_with_its_reason(engine):
     features.applicant_values["age_years"] = 60  # onboarding lets it through; the policy's 22-55
     context = LineContext(features=features)
     clock = factory.sample_clock()
+    start_simulation(engine, clock)
     flows.prepare(engine, clock, context=context)
     _, decided = flows.apply(
         engine, clock, raw=factory.application(), onboarding=factory.context(), context=context

@@ -9,21 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from limitwise import __version__
+from limitwise.businessdate.flows import command_clock
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
 from limitwise.kit.errors import LimitwiseError
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
-    """What every endpoint needs: the database and the business date it serves."""
+    """What every endpoint needs: the database and the business date of this request."""
 
     engine: Engine
     business_date: dt.date
@@ -33,9 +35,11 @@ class Runtime:
 
 
 def runtime(request: Request) -> Runtime:
-    value = request.app.state.runtime
-    assert isinstance(value, Runtime)
-    return value
+    """The request's runtime: the stored business date is read for every request, so a
+    close of business run while the server is up moves what it serves."""
+    engine = request.app.state.engine
+    assert isinstance(engine, Engine)
+    return Runtime(engine=engine, business_date=command_clock(engine).today())
 
 
 def _refusal(_: Request, exc: Exception) -> JSONResponse:
@@ -59,26 +63,23 @@ def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-def create_app(database_url: str | None = None, *, business_date: dt.date | None = None) -> FastAPI:
-    """An app serving the database at ``database_url`` as of ``business_date``."""
+def create_app(database_url: str | None = None) -> FastAPI:
+    """An app serving the database at ``database_url`` on its stored business date."""
     from limitwise.ledger.endpoints import router as ledger_router
     from limitwise.servicing.endpoints import router as servicing_router
 
     # /docs and /redoc load their scripts from a CDN; the schema itself is served locally.
     app = FastAPI(title="limitwise", version=__version__, docs_url=None, redoc_url=None)
-    app.state.runtime = Runtime(
-        engine=make_engine(database_url),
-        business_date=business_date or Clock.system().today(),
-    )
+    app.state.engine = make_engine(database_url)
     app.add_exception_handler(LimitwiseError, _refusal)
     app.add_exception_handler(RequestValidationError, _invalid_request)
 
     @app.get("/health")
-    def health() -> dict[str, str]:
+    def health(rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, str]:
         return {
             "status": "ok",
             "version": __version__,
-            "business_date": app.state.runtime.business_date.isoformat(),
+            "business_date": rt.business_date.isoformat(),
         }
 
     app.include_router(servicing_router)
