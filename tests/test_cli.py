@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from limitwise import __version__
+from limitwise.kit.clock import wall_today
 from tests.net import free_port
 
 
@@ -81,8 +82,6 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
             db_url,
             "--port",
             str(port),
-            "--as-of",
-            "2026-03-20",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -97,7 +96,8 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
                 assert time.monotonic() < deadline, "server did not start"
                 time.sleep(0.2)
-        assert health.json()["business_date"] == "2026-03-20"
+        # A new real book's business date is today on the wall clock in Asia/Shanghai.
+        assert health.json()["business_date"] == wall_today("Asia/Shanghai").isoformat()
         assert httpx.get(f"http://127.0.0.1:{port}/accounts").json() == []
     finally:
         server.terminate()

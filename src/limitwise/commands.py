@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from limitwise.kit import migrate
-from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
+from limitwise.kit.cli import DbOption, NewDbOption, command_group
 
 db_app = command_group("Database schema.")
 
@@ -41,11 +40,11 @@ def demo(
     port: PortOption = 8000,
 ) -> None:
     """Build the demo book: migrate, open accounts, move money, prove the trial balance."""
-    from limitwise.demo import DEMO_DATE, run_demo
+    from limitwise.demo import run_demo
 
     code = run_demo(db, accounts=accounts, console=Console())
     if code == 0 and serve:
-        serve_api(db, host=host, port=port, as_of=DEMO_DATE)
+        serve_api(db, host=host, port=port)
     raise typer.Exit(code)
 
 
@@ -53,13 +52,13 @@ def serve(
     db: DbOption = None,
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
-    as_of: AsOfOption = None,
 ) -> None:
-    """Serve the HTTP API (default business date: today, UTC)."""
-    serve_api(db, host=host, port=port, as_of=as_date(as_of))
+    """Serve the HTTP API on the stored business date (read for every request; `cob run`
+    advances it)."""
+    serve_api(db, host=host, port=port)
 
 
-def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) -> None:
+def serve_api(db: str | None, *, host: str, port: int) -> None:
     import uvicorn
 
     from limitwise.api.app import create_app
@@ -67,7 +66,7 @@ def serve_api(db: str | None, *, host: str, port: int, as_of: dt.date | None) ->
 
     settings = get_settings()
     settings.require_own_keys()
-    api = create_app(db, business_date=as_of, settings=settings)
+    api = create_app(db, settings=settings)
     Console().print(
         f"serving on [bold]http://{host}:{port}[/bold] "
         "(OpenAPI schema at /openapi.json); Ctrl-C to stop"

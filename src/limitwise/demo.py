@@ -1,8 +1,10 @@
 """The demo book: what ``limitwise demo`` builds. It grows as limitwise grows.
 
-Every step runs on a fixed business date and carries an idempotency key, and COB never
-closes a day twice, so running the demo again on the same database applies nothing twice
-and prints the same figures.
+The demo is a simulation book: its business date starts on ``OPENED_ON`` and each close of
+business moves it, ending on ``DEMO_DATE`` (what ``limitwise serve`` then serves). Every
+step runs on a fixed business date and carries an idempotency key, and COB never closes a
+day twice, so running the demo again on the same database applies nothing twice and
+prints the same figures.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from limitwise.businessdate import service as business_dates
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, resolve_url, unit_of_work
@@ -68,6 +71,7 @@ def _open_and_draw(engine: Engine, refs: list[str]) -> None:
     type per account in turn."""
     clock = Clock.fixed(OPENED_ON)
     with unit_of_work(engine) as session:
+        business_dates.start_simulation(session, clock, on=OPENED_ON)
         service.define_product(session, clock, spec=DEMO_PRODUCT)
         for i, ref in enumerate(refs):
             line_fen = DEMO_LINES_FEN[i % len(DEMO_LINES_FEN)]
@@ -113,7 +117,7 @@ def _repay_and_close_days(engine: Engine, refs: list[str]) -> None:
 
 
 def _cob_through(engine: Engine, day: dt.date) -> None:
-    flows.run_cob(engine, Clock.fixed(day), as_of=day)
+    flows.close_through(engine, Clock.fixed(day), through=day)
 
 
 def _show_safety(engine: Engine, ref: str, console: Console) -> None:

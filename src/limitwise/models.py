@@ -1,5 +1,6 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
+from limitwise.businessdate import models as businessdate_models
 from limitwise.ledger import models as ledger_models
 from limitwise.lines import models as lines_models
 from limitwise.onboarding import models as onboarding_models
@@ -9,6 +10,7 @@ from limitwise.scoring import models as scoring_models
 from limitwise.servicing import models as servicing_models
 
 __all__ = [
+    "businessdate_models",
     "ledger_models",
     "lines_models",
     "onboarding_models",

@@ -13,14 +13,14 @@ import uvicorn
 from rich.console import Console
 
 from limitwise.api.app import create_app
-from limitwise.demo import DEMO_DATE, run_demo
+from limitwise.demo import run_demo
 from tests.net import free_port
 
 
 @pytest.fixture
 def api(db_url: str) -> Iterator[httpx.Client]:
     assert run_demo(db_url, accounts=3, console=Console(file=io.StringIO())) == 0
-    app = create_app(db_url, business_date=DEMO_DATE)
+    app = create_app(db_url)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -33,4 +33,4 @@ def api(db_url: str) -> Iterator[httpx.Client]:
         yield client
     server.should_exit = True
     thread.join(timeout=10)
-    app.state.runtime.engine.dispose()
+    app.state.engine.dispose()

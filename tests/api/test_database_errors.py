@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from limitwise.api import guards
 from limitwise.api.app import create_app
-from limitwise.demo import DEMO_DATE, run_demo
+from limitwise.demo import run_demo
 from limitwise.servicing import service
 
 
@@ -32,13 +32,13 @@ def book(tmp_path: Path, sqlite_template: Path) -> Path:
 def client(book: Path) -> Iterator[TestClient]:
     app = create_app(f"sqlite:///{book}")
 
-    @event.listens_for(app.state.runtime.engine, "connect")
+    @event.listens_for(app.state.engine, "connect")
     def _wait_briefly(dbapi_connection, _record):  # the default waits 30 s for a lock
         dbapi_connection.execute("PRAGMA busy_timeout=20")
 
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-    app.state.runtime.engine.dispose()
+    app.state.engine.dispose()
 
 
 def test_a_locked_sqlite_book_is_503_with_retry_after(client, book):
@@ -105,9 +105,9 @@ def test_host_names_lose_their_port():
 def test_a_row_lock_on_postgresql_is_retried_then_503_and_applies_nothing(db_url):
     url = db_url
     assert run_demo(url, accounts=1, console=Console(file=io.StringIO())) == 0
-    app = create_app(url, business_date=DEMO_DATE)
+    app = create_app(url)
 
-    @event.listens_for(app.state.runtime.engine, "connect")
+    @event.listens_for(app.state.engine, "connect")
     def _give_up_quickly(dbapi_connection, _record):  # PostgreSQL waits for ever by default
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '50ms'")
@@ -130,4 +130,4 @@ def test_a_row_lock_on_postgresql_is_retried_then_503_and_applies_nothing(db_url
             assert paid.status_code == 201, paid.text
     finally:
         holder.dispose()
-        app.state.runtime.engine.dispose()
+        app.state.engine.dispose()

@@ -20,7 +20,7 @@ def client(db_url: str) -> Iterator[TestClient]:
     app = create_app(db_url, settings=Settings(max_body_bytes=10_000))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
-    app.state.runtime.engine.dispose()
+    app.state.engine.dispose()
 
 
 def assert_problem(response, status: int, code: str) -> dict:
@@ -79,7 +79,7 @@ def test_bodies_that_cannot_be_read_are_400_problems(db_url, content):
             content=content,
             headers={**KEY, "Content-Type": "application/json"},
         )
-    app.state.runtime.engine.dispose()
+    app.state.engine.dispose()
     assert assert_problem(response, 400, "invalid_body")
 
 

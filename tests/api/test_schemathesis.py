@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from limitwise.demo import DEMO_DATE
 from tests.net import free_port
 
 #: Examples per generation mode over all operations: small enough for CI (well under 60 s).
@@ -37,7 +36,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     demo = _limitwise("demo", "--db", db, "--accounts", "2")
     assert demo.returncode == 0, demo.stderr
     port = free_port()
-    serve = ["serve", "--db", db, "--port", str(port), "--as-of", DEMO_DATE.isoformat()]
+    serve = ["serve", "--db", db, "--port", str(port)]
     server = subprocess.Popen(
         [sys.executable, "-m", "limitwise", *serve],
         stdout=subprocess.DEVNULL,

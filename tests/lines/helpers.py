@@ -9,8 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from limitwise.businessdate import service as business_dates
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import unit_of_work
 from limitwise.lines.inputs import FeatureRow
 from limitwise.onboarding.schemas import ApplicationOutcome
 from limitwise.servicing import service
@@ -48,3 +52,9 @@ class ChosenFeatures:
         line = service.account_state(session, ref=ref, as_of=as_of).line_fen
         values = dict(self.accounts.get(ref, EXISTING)) | {"current_line_fen": line}
         return FeatureRow(values, scores={"beh-monthly@1": values["behaviour_score"]})
+
+
+def start_simulation(engine: Engine, clock: Clock) -> None:
+    """These tests move the business date past the wall clock: a simulation book."""
+    with unit_of_work(engine) as session:
+        business_dates.start_simulation(session, clock, on=clock.today())

@@ -20,7 +20,7 @@ from limitwise.lines import flows, service
 from limitwise.lines.rules import LineRules
 from limitwise.lines.service import LineContext
 from limitwise.servicing import service as servicing
-from tests.lines.helpers import EXISTING, ChosenFeatures
+from tests.lines.helpers import EXISTING, ChosenFeatures, start_simulation
 from tests.onboarding import factory
 
 SIGNALS = {
@@ -63,6 +63,7 @@ def test_random_event_sequences_keep_the_line_invariants(
     context = LineContext(features=features, rules=rules)
     clock = factory.sample_clock()
     try:
+        start_simulation(engine, clock)
         flows.prepare(engine, clock, context=context)
         _, decided = flows.apply(
             engine, clock, raw=factory.application(), onboarding=factory.context(), context=context

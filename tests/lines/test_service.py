@@ -9,13 +9,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
+from typer.testing import CliRunner
 
+from limitwise.cli import app
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.lines import flows, service
 from limitwise.lines.service import LineContext
 from limitwise.servicing import service as servicing
-from tests.lines.helpers import EXISTING, ChosenFeatures
+from tests.lines.helpers import EXISTING, ChosenFeatures, start_simulation
 from tests.onboarding import factory
 
 DAY = factory.SAMPLE_DAY
@@ -24,6 +26,7 @@ DAY = factory.SAMPLE_DAY
 def opened(engine: Engine, features: ChosenFeatures) -> tuple[LineContext, str]:
     context = LineContext(features=features)
     clock = factory.sample_clock()
+    start_simulation(engine, clock)
     flows.prepare(engine, clock, context=context)
     outcome, decided = flows.apply(
         engine, clock, raw=factory.application(), onboarding=factory.context(), context=context
@@ -63,6 +66,7 @@ def test_a_credit_rule_declines_in_the_policy_with_its_reason(engine):
     features.applicant_values["age_years"] = 60  # onboarding lets it through; the policy's 22-55
     context = LineContext(features=features)
     clock = factory.sample_clock()
+    start_simulation(engine, clock)
     flows.prepare(engine, clock, context=context)
     _, decided = flows.apply(
         engine, clock, raw=factory.application(), onboarding=factory.context(), context=context
@@ -92,6 +96,23 @@ def test_a_cut_waits_for_its_notice_then_the_roll_applies_it(engine):
         last = service.history(session, ref=ref)[-1]
         assert service.pending_change(session, ref=ref) is None
     assert (last.trigger, last.trigger_ref) == ("notice_due", cut.decision_ref)
+
+
+def test_cob_run_applies_the_announced_change_that_falls_due(engine, db_url):
+    """`cob run` is the same roll as `lines roll` (it used to close days only)."""
+    features = ChosenFeatures()
+    context, ref = opened(engine, features)
+    features.accounts[ref] = EXISTING | {"multi_lender_count": 9}
+    cut = review(engine, context, ref, DAY + dt.timedelta(days=40))
+    assert cut.timing == "scheduled"
+    eve = cut.effective_on - dt.timedelta(days=1)
+    result = CliRunner().invoke(app, ["cob", "run", "--to", eve.isoformat(), "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "1 announced line change(s) applied" in result.output
+    assert f"business date now {cut.effective_on}" in result.output
+    assert state(engine, ref, cut.effective_on).line_fen == 3_600_000
+    with unit_of_work(engine) as session:
+        assert service.pending_change(session, ref=ref) is None
 
 
 def test_severe_risk_acts_at_once(engine):

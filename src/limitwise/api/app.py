@@ -8,15 +8,14 @@ refused request leaves nothing behind.
 
 from __future__ import annotations
 
-import datetime as dt
+from typing import Annotated
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from limitwise import __version__
 from limitwise.api import problems
 from limitwise.api.guards import AllowedHosts, RequestGuard
-from limitwise.api.runtime import Runtime
-from limitwise.kit.clock import Clock
+from limitwise.api.runtime import Runtime, runtime
 from limitwise.kit.db import make_engine
 from limitwise.kit.settings import Settings, get_settings
 
@@ -27,10 +26,9 @@ ERROR_STATUSES = (400, 404, 409, 413, 422, 500, 503)
 def create_app(
     database_url: str | None = None,
     *,
-    business_date: dt.date | None = None,
     settings: Settings | None = None,
 ) -> FastAPI:
-    """An app serving the database at ``database_url`` as of ``business_date``."""
+    """An app serving the database at ``database_url`` on its stored business date."""
     from limitwise.ledger.endpoints import router as ledger_router
     from limitwise.servicing.endpoints import router as servicing_router
 
@@ -43,20 +41,17 @@ def create_app(
         redoc_url=None,
         responses=problems.documented(*ERROR_STATUSES),
     )
-    app.state.runtime = Runtime(
-        engine=make_engine(database_url),
-        business_date=business_date or Clock.system().today(),
-    )
+    app.state.engine = make_engine(database_url)
     problems.install(app)
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(AllowedHosts, hosts=settings.allowed_hosts.split(","))
 
     @app.get("/health")
-    def health() -> dict[str, str]:
+    def health(rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, str]:
         return {
             "status": "ok",
             "version": __version__,
-            "business_date": app.state.runtime.business_date.isoformat(),
+            "business_date": rt.business_date.isoformat(),
         }
 
     app.include_router(servicing_router)

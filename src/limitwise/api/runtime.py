@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from fastapi import Request
 from sqlalchemy import Engine
 
+from limitwise.businessdate.flows import command_clock
 from limitwise.kit.clock import Clock
 
 
-@dataclass
+@dataclass(frozen=True)
 class Runtime:
-    """What every endpoint needs: the database and the business date it serves."""
+    """What every endpoint needs: the database and the business date of this request."""
 
     engine: Engine
     business_date: dt.date
@@ -27,6 +28,8 @@ class Runtime:
 
 
 def runtime(request: Request) -> Runtime:
-    value = request.app.state.runtime
-    assert isinstance(value, Runtime)
-    return value
+    """The request's runtime: the stored business date is read for every request, so a
+    close of business run while the server is up moves what it serves."""
+    engine = request.app.state.engine
+    assert isinstance(engine, Engine)
+    return Runtime(engine=engine, business_date=command_clock(engine).today())

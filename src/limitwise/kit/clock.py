@@ -10,10 +10,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from limitwise.kit.errors import InvalidInput
 
 
 def _utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def wall_today(zone: str) -> dt.date:
+    """Today's date on the wall clock in time zone ``zone`` (e.g. ``Asia/Shanghai``): the
+    only wall-clock date limitwise reads, to seed a real book's business date and to refuse
+    closing a day that has not ended yet."""
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"unknown time zone {zone!r}: name an IANA zone such as Asia/Shanghai",
+            field="business_time_zone",
+            code="unknown_time_zone",
+        ) from exc
+    return dt.datetime.now(tz).date()
 
 
 @dataclass

@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     pii_keys: str = DEV_ONLY_PII_KEYS
     #: base64 HMAC key for the blind index used to find and de-duplicate PII without decrypting.
     blind_index_key: str = DEV_ONLY_BLIND_INDEX_KEY
+    #: The lender's time zone (IANA name): a day may be closed only once it has ended on the
+    #: wall clock here, and a new book's business date is today here. Never UTC by default.
+    business_time_zone: str = "Asia/Shanghai"
     #: Same person applying again within this many days is a duplicate application.
     application_duplicate_window_days: int = 30
     #: Eligibility policy JSON file; empty means the packaged default (legal age 18, ...).

@@ -16,6 +16,8 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from limitwise.businessdate import service as business_dates
+from limitwise.businessdate.flows import command_clock
 from limitwise.kit import migrate
 from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
 from limitwise.kit.clock import Clock
@@ -35,9 +37,13 @@ RefArg = Annotated[str, typer.Argument(help="Credit account reference.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (money in fen).")]
 
 
-def _clock(as_of: dt.datetime | None) -> Clock:
-    day = as_date(as_of)
-    return Clock(day) if day is not None else Clock.system()
+def _clock(engine: Engine, as_of: dt.datetime | None) -> Clock:
+    return command_clock(engine, as_date(as_of))
+
+
+def _view_date(session: Session, as_of: dt.datetime | None) -> dt.date:
+    """The day a read shows: ``--as-of`` if given (any day), else the business date."""
+    return as_date(as_of) or business_dates.business_date(session)
 
 
 def _with_engine(db: str | None, work: Callable[[Engine], T]) -> T:
@@ -68,7 +74,7 @@ def init(db: NewDbOption = None) -> None:
     scorecards where nothing is live yet."""
     migrate.upgrade(db)
     installed = _with_engine(
-        db, lambda engine: flows.prepare(engine, Clock.system(), context=default_context())
+        db, lambda engine: flows.prepare(engine, _clock(engine, None), context=default_context())
     )
     for item in installed:
         typer.echo(f"installed {item}")
@@ -82,14 +88,14 @@ def init(db: NewDbOption = None) -> None:
 def account_list(
     db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
 ) -> None:
-    """Every credit account: status, line, available."""
-    day = _clock(as_of).today()
-    states = _read(
-        db,
-        lambda s: [
-            servicing.account_state(s, ref=ref, as_of=day) for ref in servicing.account_refs(s)
-        ],
-    )
+    """Every credit account: status, line, available (as of the business date, or AS_OF)."""
+
+    def read(session: Session) -> tuple[dt.date, list[AccountState]]:
+        day = _view_date(session, as_of)
+        refs = servicing.account_refs(session)
+        return day, [servicing.account_state(session, ref=ref, as_of=day) for ref in refs]
+
+    day, states = _read(db, read)
     if as_json:
         _echo_json([_state_json(state) for state in states])
         return
@@ -113,13 +119,15 @@ def account_list(
 def account_show(
     ref: RefArg, db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
 ) -> None:
-    """Line, available, APR, status, sub-lines and any change announced with notice."""
-    day = _clock(as_of).today()
+    """Line, available, APR, status, sub-lines and any change announced with notice (as of
+    the business date, or AS_OF)."""
 
     def read(session: Session) -> dict[str, Any]:
+        day = _view_date(session, as_of)
         state = servicing.account_state(session, ref=ref, as_of=day)
         product = servicing.product_named(session, state.product)
         return _state_json(state) | {
+            "as_of": day.isoformat(),
             "apr": state.apr or servicing.format_apr(product.nominal_apr),
             "sub_lines_fen": service.sub_lines(session, ref=ref),
             "pending_change": service.pending_change(session, ref=ref),
@@ -130,7 +138,9 @@ def account_show(
         _echo_json(body)
         return
     console = Console()
-    console.print(f"[bold]{ref}[/bold] on {day} ({body['product']}): [bold]{body['status']}[/bold]")
+    console.print(
+        f"[bold]{ref}[/bold] on {body['as_of']} ({body['product']}): [bold]{body['status']}[/bold]"
+    )
     console.print(
         f"  line {format_yuan(body['line_fen'])} yuan, available "
         f"{format_yuan(body['available_fen'])}, outstanding principal "
@@ -193,11 +203,12 @@ def account_draw(
     db: DbOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """Borrow under the line; the account is re-decided right after (a draw is a trigger)."""
-    clock = _clock(as_of)
+    """Borrow under the line on the business date; the account is re-decided right after
+    (a draw is a trigger)."""
     amount_fen = parse_amount_fen(amount, field="amount")
 
     def run(engine: Engine) -> str:
+        clock = _clock(engine, as_of)
         result = flows.command(
             engine,
             clock,
@@ -225,11 +236,12 @@ def account_repay(
     db: DbOption = None,
     as_of: AsOfOption = None,
 ) -> None:
-    """Repay; the account is re-decided right after (a repayment is a trigger)."""
-    clock = _clock(as_of)
+    """Repay on the business date; the account is re-decided right after (a repayment is
+    a trigger)."""
     amount_fen = parse_amount_fen(amount, field="amount")
 
     def run(engine: Engine) -> str:
+        clock = _clock(engine, as_of)
         result = flows.command(
             engine,
             clock,
@@ -250,9 +262,9 @@ def lines_review(
     ref: RefArg, db: DbOption = None, as_of: AsOfOption = None, as_json: JsonOption = False
 ) -> None:
     """Re-decide one account through the live policy and apply what the line service allows."""
-    clock = _clock(as_of)
 
     def run(engine: Engine) -> DecisionView:
+        clock = _clock(engine, as_of)
         with unit_of_work(engine) as session:
             return service.review_account(session, clock, ref=ref, context=default_context())
 
@@ -266,18 +278,30 @@ def lines_review(
 @lines_app.command("roll")
 def lines_roll(
     through: Annotated[
-        dt.datetime,
-        typer.Option("--through", formats=["%Y-%m-%d"], help="Last business date to close."),
-    ],
+        dt.datetime | None,
+        typer.Option(
+            "--through",
+            formats=["%Y-%m-%d"],
+            help="Last business date to close (default: the stored business date).",
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Close business days through THROUGH (COB), apply changes whose notice has run and
-    answer the triggers COB raised."""
-    day = through.date()
-    applied = _with_engine(
-        db, lambda engine: flows.roll(engine, Clock(day), through=day, context=default_context())
+    """The same roll as ``cob run``: close business days through THROUGH, apply changes
+    whose notice has run, answer the triggers COB raised, advance the business date."""
+
+    def run(engine: Engine) -> flows.RollReport:
+        day = as_date(through) or _clock(engine, None).today()
+        return flows.roll(engine, Clock(day), through=day, context=default_context())
+
+    result = _with_engine(db, run)
+    typer.echo(
+        f"closed through {result.cob.as_of}; {result.changes_applied} announced change(s) "
+        f"applied; business date now {result.dates.business_date}"
     )
-    typer.echo(f"closed through {day}; {applied} announced change(s) applied")
+    if not result.cob.ok:
+        typer.echo(f"{len(result.cob.failures)} account(s) failed: see `cob run`", err=True)
+        raise typer.Exit(1)
 
 
 def _state_json(state: AccountState) -> dict[str, Any]:

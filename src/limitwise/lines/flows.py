@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from limitwise.businessdate.service import BookDates
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.kit.settings import Settings, get_settings
@@ -22,6 +24,7 @@ from limitwise.lines.service import LineContext
 from limitwise.onboarding.flows import OnboardingContext, submit_application
 from limitwise.onboarding.schemas import ApplicationOutcome, ApplicationStatus
 from limitwise.servicing import flows as servicing_flows
+from limitwise.servicing.flows import CobReport
 
 T = TypeVar("T")
 #: Trigger events re-decided per transaction when the queue is drained.
@@ -83,13 +86,33 @@ def drain(engine: Engine, clock: Clock, *, context: LineContext) -> int:
             return total
 
 
-def roll(engine: Engine, clock: Clock, *, through: dt.date, context: LineContext) -> int:
+@dataclass(frozen=True)
+class RollReport:
+    cob: CobReport
+    changes_applied: int
+    dates: BookDates
+
+
+def roll(
+    engine: Engine,
+    clock: Clock,
+    *,
+    through: dt.date,
+    context: LineContext,
+    batch_size: int = servicing_flows.DEFAULT_BATCH_SIZE,
+) -> RollReport:
     """Close business days through ``through`` (COB), apply the changes whose notice has
-    run by the next business date, and answer the triggers COB raised (bucket changes).
-    Returns how many scheduled changes were applied."""
-    servicing_flows.run_cob(engine, clock, as_of=through)
-    next_day = Clock(through + dt.timedelta(days=1), clock.now_fn)
-    with unit_of_work(engine) as session:
-        applied = service.apply_due_changes(session, next_day, as_of=next_day.today())
-    drain(engine, next_day, context=context)
-    return applied
+    run by the next business date, answer the triggers COB raised (bucket changes), and
+    advance the stored business date: what ``cob run`` and ``lines roll`` both do."""
+    applied = 0
+
+    def when_closed(next_day: Clock) -> None:
+        nonlocal applied
+        with unit_of_work(engine) as session:
+            applied = service.apply_due_changes(session, next_day, as_of=next_day.today())
+        drain(engine, next_day, context=context)
+
+    report, dates = servicing_flows.close_through(
+        engine, clock, through=through, batch_size=batch_size, then=when_closed
+    )
+    return RollReport(cob=report, changes_applied=applied, dates=dates)

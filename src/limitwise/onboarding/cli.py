@@ -11,9 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from limitwise.businessdate import service as business_dates
+from limitwise.businessdate.flows import command_clock
 from limitwise.kit import migrate
 from limitwise.kit.cli import AsOfOption, DbOption, NewDbOption, as_date, command_group
-from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.kit.errors import InvalidRequest, Problem
 from limitwise.kit.files import read_json
@@ -28,11 +29,6 @@ from limitwise.onboarding.schemas import ApplicationOutcome
 app = command_group("Applications, invitations and the PII vault.")
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")]
-
-
-def _clock(as_of: dt.datetime | None) -> Clock:
-    day = as_date(as_of)
-    return Clock(day) if day is not None else Clock.system()
 
 
 def print_json(data: dict[str, Any]) -> None:
@@ -94,10 +90,10 @@ def apply(
         raw = read_json(file)
         context = OnboardingContext.from_settings()
         lines = line_flows.default_context()
-        clock = _clock(as_of)
         migrate.upgrade(db)
         engine = make_engine(db)
         try:
+            clock = command_clock(engine, as_date(as_of))
             line_flows.prepare(engine, clock, context=lines)
             outcome, decision = line_flows.apply(
                 engine, clock, raw=raw, onboarding=context, context=lines
@@ -177,7 +173,7 @@ def invite(
     with unit_of_work(engine) as session:
         masked = service.invite(
             session,
-            _clock(as_of),
+            business_dates.clock_for(session, as_date(as_of)),
             vault=PiiVault.from_settings(),
             resident_id=resident_id,
             campaign=campaign[:64],

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from limitwise.businessdate.flows import command_clock
 from limitwise.kit.cli import DbOption, NewDbOption, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
@@ -23,26 +24,53 @@ scenario_app = command_group("Replay servicing scenario files.")
 
 @cob_app.command("run")
 def cob_run(
-    as_of: Annotated[
-        dt.datetime, typer.Option("--as-of", formats=["%Y-%m-%d"], help="Business date to close.")
-    ],
+    to: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--to",
+            "--as-of",
+            formats=["%Y-%m-%d"],
+            help="Last business date to close (default: the stored business date).",
+        ),
+    ] = None,
     db: DbOption = None,
     batch_size: Annotated[
         int, typer.Option(min=1, max=10_000, help="Accounts closed per transaction.")
     ] = flows.DEFAULT_BATCH_SIZE,
 ) -> None:
-    """Close every account's business days up to AS_OF (catching up day by day)."""
+    """Close every account's business days up to TO (catching up day by day), apply the
+    line changes that fall due, and advance the stored business date. Exits 1 when some
+    accounts could not be closed (they are listed, kept in cob_failures and retried first
+    by the next run)."""
+    from limitwise.lines.flows import default_context, roll
+
     engine = make_engine(db)
     try:
-        report = flows.run_cob(
-            engine, Clock(as_of.date()), as_of=as_of.date(), batch_size=batch_size
+        through = to.date() if to is not None else command_clock(engine).today()
+        result = roll(
+            engine,
+            Clock(through),
+            through=through,
+            context=default_context(),
+            batch_size=batch_size,
         )
     finally:
         engine.dispose()
+    report = result.cob
     typer.echo(
-        f"COB through {report.as_of}: {report.accounts_closed} account(s), "
-        f"{report.days_closed} account-day(s) closed"
+        f"COB through {report.as_of}: {report.accounts_closed} account(s) closed, "
+        f"{report.days_closed} account-day(s), {len(report.failures)} failure(s), "
+        f"{result.changes_applied} announced line change(s) applied; "
+        f"business date now {result.dates.business_date}"
     )
+    for failure in report.failures:
+        typer.echo(
+            f"  failed: {failure.account} on {failure.business_date} in {failure.step} "
+            f"(attempt {failure.attempts}): {failure.error}",
+            err=True,
+        )
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @scenario_app.command("run")

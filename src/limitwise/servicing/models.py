@@ -200,3 +200,21 @@ class AccountEvent(Base):
     as_of: Mapped[dt.date] = mapped_column(Date)
     payload_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CobFailure(Base):
+    """An account close of business could not close: which day, which step, what error.
+
+    One row per account (the newest failure; ``attempts`` counts the runs that failed on
+    it). The next run retries these accounts first; closing the account deletes its row.
+    """
+
+    __tablename__ = "cob_failures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    credit_account_id: Mapped[int] = mapped_column(ForeignKey("credit_accounts.id"), unique=True)
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    step: Mapped[str] = mapped_column(String(32))
+    error: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

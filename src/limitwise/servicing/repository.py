@@ -7,12 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from limitwise.servicing.models import (
     AccountEvent,
     Allocation,
+    CobFailure,
     CreditAccount,
     Draw,
     Instalment,
@@ -22,8 +23,10 @@ from limitwise.servicing.models import (
 )
 
 Row = (
-    Product | CreditAccount | Draw | Instalment | Repayment | Allocation | ServicingPosting
-) | AccountEvent
+    (Product | CreditAccount | Draw | Instalment | Repayment | Allocation | ServicingPosting)
+    | AccountEvent
+    | CobFailure
+)
 
 
 def add(session: Session, row: Row) -> None:
@@ -138,3 +141,33 @@ def events_of(session: Session, account_id: int | None = None) -> Sequence[Accou
     if account_id is not None:
         query = query.where(AccountEvent.credit_account_id == account_id)
     return session.scalars(query).all()
+
+
+def failed_account_refs(session: Session) -> list[str]:
+    """Accounts the last close of business could not close, in account-id order."""
+    return list(
+        session.scalars(
+            select(CreditAccount.ref)
+            .join(CobFailure, CobFailure.credit_account_id == CreditAccount.id)
+            .order_by(CreditAccount.id)
+        ).all()
+    )
+
+
+def find_cob_failure(session: Session, account_id: int) -> CobFailure | None:
+    return session.scalars(
+        select(CobFailure).where(CobFailure.credit_account_id == account_id)
+    ).one_or_none()
+
+
+def cob_failures(session: Session) -> Sequence[tuple[str, CobFailure]]:
+    rows = session.execute(
+        select(CreditAccount.ref, CobFailure)
+        .join(CobFailure, CobFailure.credit_account_id == CreditAccount.id)
+        .order_by(CreditAccount.id)
+    ).all()
+    return [(ref, failure) for ref, failure in rows]
+
+
+def clear_cob_failure(session: Session, account_id: int) -> None:
+    session.execute(delete(CobFailure).where(CobFailure.credit_account_id == account_id))

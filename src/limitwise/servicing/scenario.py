@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from limitwise.businessdate import service as business_dates
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
@@ -298,6 +299,7 @@ class _Runner:
                 raise InvalidInput(
                     "the scenario database must be empty", field="db", code="database_not_empty"
                 )
+            business_dates.start_simulation(session, self.clock, on=self.clock.today())
             for spec in self.specs:
                 service.define_product(session, self.clock, spec=spec)
         line_flows.prepare(self.engine, self.clock, context=self.lines)

@@ -266,3 +266,14 @@ class AccountState:
     bucket: str
     apr: str | None
     draws: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class CobFailureView:
+    """An account close of business could not close (``cob_failures``)."""
+
+    account: str
+    business_date: dt.date
+    step: str
+    error: str
+    attempts: int

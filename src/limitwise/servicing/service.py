@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -29,6 +31,7 @@ from limitwise.servicing.models import (
     AccountEvent,
     AccountStatus,
     Allocation,
+    CobFailure,
     CreditAccount,
     Draw,
     DrawStatus,
@@ -40,6 +43,7 @@ from limitwise.servicing.models import (
 from limitwise.servicing.schedule import RepaymentType, plan_schedule, schedule_apr
 from limitwise.servicing.schemas import (
     AccountState,
+    CobFailureView,
     DrawResult,
     InstalmentView,
     ProductSpec,
@@ -48,6 +52,8 @@ from limitwise.servicing.schemas import (
 
 ONE_DAY = dt.timedelta(days=1)
 CREDIT_BALANCE_COMPONENT = "credit_balance"
+#: How much of an error message a COB failure row keeps.
+COB_ERROR_CHARS = 2000
 
 
 class AccountFrozen(Refused):
@@ -411,25 +417,109 @@ def repay(
 # --- close of business -----------------------------------------------------------------------
 
 
+class CobStepFailed(Exception):
+    """Closing an account failed: on which day, in which step, and why."""
+
+    def __init__(self, *, day: dt.date, step: str, cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.day = day
+        self.step = step
+
+
+@contextmanager
+def _cob_step(day: dt.date, step: str) -> Iterator[None]:
+    try:
+        yield
+    except Exception as exc:
+        raise CobStepFailed(day=day, step=step, cause=exc) from exc
+
+
 def close_business_days(
     session: Session, clock: Clock, *, account_ref: str, through: dt.date
 ) -> int:
     """Close every business day of the account up to ``through`` not closed yet (COB).
 
-    Returns how many days were closed; a day already closed is never closed again.
+    Returns how many days were closed; a day already closed is never closed again. Raises
+    :class:`CobStepFailed` naming the day and step (``lock``, ``load``, ``close_day``,
+    ``write``) that failed.
     """
-    account = _lock(session, account_ref)
+    with _cob_step(through, "lock"):
+        account = _lock(session, account_ref)
     first = account.cob_through + ONE_DAY if account.cob_through else account.opened_on
     if first > through:
         return 0
-    book = _load_book(session, account)
+    with _cob_step(first, "load"):
+        book = _load_book(session, account)
     day = first
     while day <= through:
-        _close_day(session, clock, book, day, emit_events=True)
+        with _cob_step(day, "close_day"):
+            _close_day(session, clock, book, day, emit_events=True)
         day += ONE_DAY
-    account.cob_through = through
-    session.flush()
+    with _cob_step(through, "write"):
+        account.cob_through = through
+        session.flush()
     return (through - first).days + 1
+
+
+def close_or_record_failure(
+    session: Session, clock: Clock, *, account_ref: str, through: dt.date
+) -> int | None:
+    """Close the account's days in its own savepoint. On failure only this account's work
+    is rolled back and the failure is recorded (``None`` is returned); on success any
+    earlier failure of the account is cleared and the number of days closed returned."""
+    try:
+        with session.begin_nested():
+            days = close_business_days(session, clock, account_ref=account_ref, through=through)
+    except CobStepFailed as failed:
+        _record_cob_failure(session, clock, account_ref, failed)
+        return None
+    repository.clear_cob_failure(session, account_id(session, account_ref))
+    return days
+
+
+def cob_failures(session: Session) -> list[CobFailureView]:
+    """What close of business could not close, per account (retried by the next run)."""
+    return [
+        CobFailureView(
+            account=ref,
+            business_date=row.business_date,
+            step=row.step,
+            error=row.error,
+            attempts=row.attempts,
+        )
+        for ref, row in repository.cob_failures(session)
+    ]
+
+
+def failed_account_refs(session: Session) -> list[str]:
+    return repository.failed_account_refs(session)
+
+
+def _record_cob_failure(
+    session: Session, clock: Clock, account_ref: str, failed: CobStepFailed
+) -> None:
+    account = repository.find_account(session, account_ref)
+    if account is None:  # the account itself is gone: nothing to attach the failure to
+        raise failed
+    error = str(failed)[:COB_ERROR_CHARS]
+    row = repository.find_cob_failure(session, account.id)
+    if row is None:
+        repository.add(
+            session,
+            CobFailure(
+                credit_account_id=account.id,
+                business_date=failed.day,
+                step=failed.step,
+                error=error,
+                attempts=1,
+                failed_at=clock.now(),
+            ),
+        )
+        return
+    row.business_date, row.step, row.error = failed.day, failed.step, error
+    row.attempts += 1
+    row.failed_at = clock.now()
+    session.flush()
 
 
 def accounts_behind(session: Session, *, as_of: dt.date) -> list[str]:
