@@ -7,10 +7,19 @@ bad value everywhere and names itself: the pydantic error ``type`` is the rule's
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StrictInt, StrictStr, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    BeforeValidator,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictInt,
+    StrictStr,
+    WithJsonSchema,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
 
 from limitwise.kit.errors import InvalidInput
 from limitwise.kit.money import FEN_PER_YUAN, MAX_FEN, format_yuan, parse_amount_fen
@@ -40,25 +49,37 @@ def _positive_amount_fen(value: object) -> int:
         raise PydanticCustomError(exc.code, exc.message) from None
 
 
-def _plain(value: str) -> str:
-    if CONTROL_CHARACTERS.search(value):
-        raise PydanticCustomError(
-            "text_control_character", "must not contain control characters (NUL, tab, ...)"
-        )
-    return value
+class _NoControlCharacters:
+    """Refuse C0/C1 control characters (after any length bounds, so theirs stay clear)."""
+
+    PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {**handler(schema), "pattern": self.PATTERN}
+
+    @staticmethod
+    def _check(value: str) -> str:
+        if CONTROL_CHARACTERS.search(value):
+            raise PydanticCustomError(
+                "text_control_character", "must not contain control characters (NUL, tab, ...)"
+            )
+        return value
 
 
+#: Put after a text type's bounds: ``Annotated[StrictStr, Field(max_length=80), NoControl]``.
+NoControl = _NoControlCharacters()
 #: A positive yuan amount, parsed to integer fen (at most ``MAX_FEN``).
 AmountFen = Annotated[int, BeforeValidator(_positive_amount_fen), _AMOUNT_SCHEMA]
 #: A JSON integer: ``true``, ``3.0`` and ``"3"`` are refused.
 WholeNumber = StrictInt
-#: Text without control characters; bound its length where it is used.
-PlainText = Annotated[
-    StrictStr,
-    AfterValidator(_plain),
-    Field(json_schema_extra={"pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"}),
-]
 #: An account, application or other reference as a client sends it.
-Ref = Annotated[PlainText, Field(min_length=1, max_length=64)]
+Ref = Annotated[StrictStr, Field(min_length=1, max_length=64), NoControl]
 
-__all__ = ["AmountFen", "PlainText", "Ref", "WholeNumber"]
+__all__ = ["AmountFen", "NoControl", "Ref", "WholeNumber"]
