@@ -3,8 +3,10 @@
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from limitwise import __version__
@@ -104,15 +106,22 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
         server.wait(timeout=10)
 
 
-def test_serve_refuses_published_keys_outside_dev(monkeypatch, tmp_path):
+@pytest.mark.parametrize(
+    "command",
+    [["serve"], ["apply", "examples/applications/salaried.json"]],
+    ids=["serve", "apply"],
+)
+def test_published_keys_are_refused_outside_dev(monkeypatch, tmp_path, command):
     monkeypatch.setenv("LIMITWISE_ENV", "production")
     (tmp_path / "x.db").touch()  # the file exists: only the keys stand in the way
     result = subprocess.run(
-        [sys.executable, "-m", "limitwise", "serve", "--db", f"sqlite:///{tmp_path}/x.db"],
+        [sys.executable, "-m", "limitwise", *command, "--db", f"sqlite:///{tmp_path}/x.db"],
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
     )
     assert result.returncode == 2
     assert "LIMITWISE_PII_KEYS" in result.stderr
     assert "Traceback" not in result.stderr
+    assert not (tmp_path / "x.db").exists()

@@ -86,10 +86,17 @@ def test_a_lost_race_that_outlasts_the_retries_is_409(client, monkeypatch):
     assert len(calls) == guards.RETRY_ATTEMPTS
 
 
-def test_a_missing_table_is_not_retried_as_if_busy(client, monkeypatch):
+@pytest.mark.parametrize(
+    "defect",
+    [
+        _operational("no such table: accounts"),
+        IntegrityError("INSERT", {}, Exception("FOREIGN KEY constraint failed")),
+    ],
+    ids=["missing-table", "foreign-key"],
+)
+def test_a_defect_is_not_retried_as_if_it_were_a_race(client, monkeypatch, defect):
     calls: list[int] = []
-    missing = _operational("no such table: accounts")
-    monkeypatch.setattr(service, "account_refs", _failing(99, missing, calls))
+    monkeypatch.setattr(service, "account_refs", _failing(99, defect, calls))
     response = client.get("/accounts")
     assert (response.status_code, response.json()["code"], len(calls)) == (500, "internal_error", 1)
 

@@ -142,9 +142,12 @@ class RequestGuard:
 
 def is_transient(exc: OperationalError | IntegrityError) -> bool:
     """A failure another attempt may not meet: a lock, a busy or unreachable database, a
-    serialization failure or a lost race. A missing table or column is not one."""
+    serialization failure, or a unique key another transaction took first. A missing table,
+    a foreign key or a NOT NULL violation is a defect, not a race."""
     text = str(exc.orig).lower()
-    return isinstance(exc, IntegrityError) or not ("no such" in text or "does not exist" in text)
+    if isinstance(exc, IntegrityError):
+        return "unique" in text or "duplicate key" in text
+    return not ("no such" in text or "does not exist" in text)
 
 
 def _database_problem(exc: OperationalError | IntegrityError) -> JSONResponse:

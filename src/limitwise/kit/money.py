@@ -38,12 +38,12 @@ def format_yuan(amount_fen: int) -> str:
     return str(from_fen(amount_fen))
 
 
-#: What an amount written as text is: ASCII digits, optionally a point and one or two
-#: decimals, optionally a leading minus (refused later, by its own rule). No exponents,
-#: underscores, signs other than minus, thousands separators or non-ASCII digits.
+#: What an amount written as text looks like: ASCII digits, optionally a point and decimals,
+#: optionally a leading minus (more than two places and negatives are then refused by their
+#: own rules). No exponents, underscores, plus signs, separators or non-ASCII digits.
 AMOUNT_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-#: Digits a yuan amount may have before the point (MAX_FEN is 11 yuan digits); longer text is
-#: refused as too large before any arithmetic is done on it.
+#: Digits a yuan amount may have before the point (as many as MAX_FEN in yuan); longer text
+#: is refused as too large before any arithmetic is done on it.
 _MAX_YUAN_DIGITS = len(str(MAX_FEN // FEN_PER_YUAN))
 
 

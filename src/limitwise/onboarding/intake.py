@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictInt,
+    StrictStr,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -30,7 +31,7 @@ from pydantic_core import PydanticCustomError
 
 from limitwise.kit.clock import Clock
 from limitwise.kit.errors import InvalidInput, InvalidRequest, Problem
-from limitwise.kit.fields import PlainText
+from limitwise.kit.fields import NoControl
 from limitwise.kit.money import parse_amount_fen
 from limitwise.onboarding.identity import (
     check_bank_card,
@@ -108,7 +109,7 @@ def _consent_time(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
     return value
 
 
-Text = Annotated[PlainText, Field(max_length=200)]
+Text = Annotated[StrictStr, Field(max_length=200), NoControl]
 ResidentIdText = Annotated[
     Text, AfterValidator(_rule(lambda v, i: check_resident_id(v, today=_clock(i).today()).number))
 ]
@@ -128,7 +129,7 @@ class _Form(BaseModel):
 class VehicleForm(_Form):
     plate_number: Annotated[Text, AfterValidator(_rule(_plate))]
     vin: VinText
-    model: Annotated[PlainText, Field(min_length=1, max_length=80)]
+    model: Annotated[StrictStr, Field(min_length=1, max_length=80), NoControl]
     first_registration_year: Annotated[StrictInt, AfterValidator(_rule(_registration_year))]
     purchase_price: PriceFen
     mileage_km: Annotated[StrictInt, Field(ge=0, le=5_000_000)] | None = None
@@ -137,7 +138,7 @@ class VehicleForm(_Form):
 
 class ConsentForm(_Form):
     purpose: ConsentPurpose
-    text_version: Annotated[PlainText, Field(min_length=1, max_length=32)]
+    text_version: Annotated[StrictStr, Field(min_length=1, max_length=32), NoControl]
     granted_at: Annotated[AwareDatetime, AfterValidator(_rule(_consent_time))]
 
     @field_validator("text_version")
@@ -156,14 +157,16 @@ class ConsentForm(_Form):
 
 
 class ApplicationForm(_Form):
-    name: Annotated[PlainText, Field(min_length=1, max_length=40), AfterValidator(_rule(_name))]
+    name: Annotated[
+        StrictStr, Field(min_length=1, max_length=40), NoControl, AfterValidator(_rule(_name))
+    ]
     resident_id: ResidentIdText
     mobile: MobileText
     bank_card: CardText
     declared_monthly_income: IncomeFen
     vehicle: VehicleForm | None = None
     consents: Annotated[list[ConsentForm], Field(max_length=10)]
-    channel: Annotated[PlainText, Field(max_length=32)] | None = None
+    channel: Annotated[StrictStr, Field(max_length=32), NoControl] | None = None
 
     @model_validator(mode="after")
     def _one_consent_per_purpose(self) -> ApplicationForm:

@@ -6,13 +6,21 @@ import datetime as dt
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from limitwise.kit.errors import InvalidInput, InvalidRequest, Problem
-from limitwise.kit.fields import PlainText, WholeNumber
+from limitwise.kit.fields import NoControl, WholeNumber
 from limitwise.kit.money import parse_amount_fen
 from limitwise.servicing.schedule import BPS, DAYS_PER_YEAR_APR, RepaymentType
 
@@ -44,7 +52,7 @@ class Bucket(BaseModel):
     """A delinquency bucket: accounts whose days past due fall in [min_dpd, max_dpd]."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
-    name: PlainText = Field(min_length=1, max_length=16)
+    name: Annotated[StrictStr, Field(min_length=1, max_length=16), NoControl]
     min_dpd: WholeNumber = Field(ge=0)
     max_dpd: WholeNumber | None = None
 
@@ -63,7 +71,7 @@ class ProductSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: PlainText = Field(min_length=1, max_length=64)
+    name: Annotated[StrictStr, Field(min_length=1, max_length=64), NoControl]
     min_line: str = "0.00"
     max_line: str = "1000000.00"
     min_draw: str = "100.00"
