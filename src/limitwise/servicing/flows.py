@@ -1,7 +1,8 @@
 """Close of business over the whole book, in transactions of ``batch_size`` accounts taken
 in account-id order (contiguous id ranges, the partitions a set-based engine will claim).
-Each account closes in its own savepoint: one that fails is rolled back alone and recorded
-in ``cob_failures``, the rest finish. A crash loses at most the batch in flight (its days
+A batch runs in one transaction; if an account in it fails, the batch is redone with each
+account in its own savepoint, so the one that fails is rolled back alone and recorded in
+``cob_failures`` and the rest finish. A crash loses at most the batch in flight (its days
 stay open), and a rerun for the same date retries the failures first and finishes the work
 without applying anything twice."""
 
@@ -45,20 +46,51 @@ def run_cob(
     with unit_of_work(engine) as session:
         retries = service.failed_account_refs(session)
         behind = service.accounts_behind(session, as_of=as_of)
-    refs = retries + [ref for ref in behind if ref not in set(retries)]
+    retried = set(retries)
+    refs = retries + [ref for ref in behind if ref not in retried]
     days = closed = 0
     for start in range(0, len(refs), batch_size):
-        with unit_of_work(engine) as session:
-            for ref in refs[start : start + batch_size]:
-                done = service.close_or_record_failure(
-                    session, clock, account_ref=ref, through=as_of
-                )
-                if done is not None:
-                    days += done
-                    closed += 1
+        batch = refs[start : start + batch_size]
+        try:
+            batch_closed, batch_days = _close_batch(engine, clock, batch, as_of, retried)
+        except service.CobStepFailed:
+            batch_closed, batch_days = _close_batch_isolated(engine, clock, batch, as_of, retried)
+        closed += batch_closed
+        days += batch_days
     with unit_of_work(engine) as session:
         failures = tuple(service.cob_failures(session))
     return CobReport(as_of=as_of, accounts_closed=closed, days_closed=days, failures=failures)
+
+
+def _close_batch(
+    engine: Engine, clock: Clock, refs: list[str], as_of: dt.date, retried: set[str]
+) -> tuple[int, int]:
+    """The fast path: the batch in one transaction with no savepoints (two round trips
+    less per account); any account's failure rolls the whole batch back."""
+    days = 0
+    with unit_of_work(engine) as session:
+        for ref in refs:
+            days += service.close_business_days(session, clock, account_ref=ref, through=as_of)
+            if ref in retried:
+                service.clear_cob_failure(session, ref)
+    return len(refs), days
+
+
+def _close_batch_isolated(
+    engine: Engine, clock: Clock, refs: list[str], as_of: dt.date, retried: set[str]
+) -> tuple[int, int]:
+    """A batch in which an account failed, closed again account by account, each in its
+    own savepoint, recording what fails."""
+    closed = days = 0
+    with unit_of_work(engine) as session:
+        for ref in refs:
+            done = service.close_or_record_failure(
+                session, clock, account_ref=ref, through=as_of, retry=ref in retried
+            )
+            if done is not None:
+                closed += 1
+                days += done
+    return closed, days
 
 
 def close_through(

@@ -462,19 +462,26 @@ def close_business_days(
 
 
 def close_or_record_failure(
-    session: Session, clock: Clock, *, account_ref: str, through: dt.date
+    session: Session, clock: Clock, *, account_ref: str, through: dt.date, retry: bool = False
 ) -> int | None:
     """Close the account's days in its own savepoint. On failure only this account's work
-    is rolled back and the failure is recorded (``None`` is returned); on success any
-    earlier failure of the account is cleared and the number of days closed returned."""
+    is rolled back and the failure is recorded (``None`` is returned); on success the
+    number of days closed is returned and, for a ``retry`` of a recorded failure, the
+    failure is cleared."""
     try:
         with session.begin_nested():
             days = close_business_days(session, clock, account_ref=account_ref, through=through)
     except CobStepFailed as failed:
         _record_cob_failure(session, clock, account_ref, failed)
         return None
-    repository.clear_cob_failure(session, account_id(session, account_ref))
+    if retry:
+        clear_cob_failure(session, account_ref)
     return days
+
+
+def clear_cob_failure(session: Session, account_ref: str) -> None:
+    """The account closed: forget its recorded failure."""
+    repository.clear_cob_failure(session, account_id(session, account_ref))
 
 
 def cob_failures(session: Session) -> list[CobFailureView]:
