@@ -287,7 +287,7 @@ def lines_roll(
     ] = None,
     db: DbOption = None,
 ) -> None:
-    """The same roll as ``cob run``: close business days through THROUGH, apply changes
+    """The same roll as `cob run`: close business days through THROUGH, apply changes
     whose notice has run, answer the triggers COB raised, advance the business date."""
 
     def run(engine: Engine) -> flows.RollReport:
