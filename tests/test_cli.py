@@ -124,4 +124,4 @@ def test_published_keys_are_refused_outside_dev(monkeypatch, tmp_path, command):
     assert result.returncode == 2
     assert "LIMITWISE_PII_KEYS" in result.stderr
     assert "Traceback" not in result.stderr
-    assert not (tmp_path / "x.db").exists()
+    assert (tmp_path / "x.db").stat().st_size == 0  # nothing was written
