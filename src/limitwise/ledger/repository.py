@@ -12,7 +12,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Executable,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,10 +93,17 @@ OWNED = ACCOUNTS.c.owner_ref.is_not(None)
 LENDER_WIDE = ACCOUNTS.c.owner_ref.is_(None)
 BY_CODES = ACCOUNTS.c.code.in_(bindparam("codes", expanding=True))
 BY_IDS = ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))
-LOCK_BY_CODES = SELECT_ACCOUNTS.where(BY_CODES & OWNED).with_for_update()
-LENDER_WIDE_BY_CODES = SELECT_ACCOUNTS.where(BY_CODES & LENDER_WIDE)
-LOCK_BY_IDS = SELECT_ACCOUNTS.where(BY_IDS & OWNED).with_for_update()
-LENDER_WIDE_BY_IDS = SELECT_ACCOUNTS.where(BY_IDS & LENDER_WIDE)
+
+
+def _lock_owned_read_lender_wide(wanted: ColumnElement[bool]) -> Executable:
+    """One statement: the owned accounts ``FOR UPDATE`` in id order (in a CTE; SQLite has no
+    row locks and ignores it), the lender-wide ones read without a lock."""
+    locked = SELECT_ACCOUNTS.where(wanted & OWNED).with_for_update().cte("locked")
+    return union_all(select(locked), select(*ACCOUNT_COLUMNS).where(wanted & LENDER_WIDE))
+
+
+LOCK_BY_CODES = _lock_owned_read_lender_wide(BY_CODES)
+LOCK_BY_IDS = _lock_owned_read_lender_wide(BY_IDS)
 WRITE_BACK = update(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id"))
 INSERT_ENTRY = insert(ENTRIES).returning(ENTRIES.c.id)
 INSERT_LEGS = insert(LEGS)
@@ -100,16 +117,12 @@ def _rows(session: Session, statement: Executable, **params: Any) -> list[Accoun
 def lock_accounts(session: Session, codes: Iterable[str]) -> dict[str, AccountRow]:
     """Load accounts by code: owned ones with ``FOR UPDATE`` (ignored by SQLite) in id
     order, lender-wide ones without a lock."""
-    wanted = sorted(set(codes))
-    rows = _rows(session, LOCK_BY_CODES, codes=wanted)
-    rows += _rows(session, LENDER_WIDE_BY_CODES, codes=wanted)
+    rows = _rows(session, LOCK_BY_CODES, codes=sorted(set(codes)))
     return {row.code: row for row in rows}
 
 
 def lock_account_ids(session: Session, ids: Iterable[int]) -> dict[int, AccountRow]:
-    wanted = sorted(set(ids))
-    rows = _rows(session, LOCK_BY_IDS, ids=wanted)
-    rows += _rows(session, LENDER_WIDE_BY_IDS, ids=wanted)
+    rows = _rows(session, LOCK_BY_IDS, ids=sorted(set(ids)))
     return {row.id: row for row in rows}
 
 
