@@ -41,6 +41,7 @@ def train_csv(
     holdout: float = 0.0,
     cv: int | None = None,
     holdout_out: Path | None = None,
+    segment: str | None = None,
 ) -> Scorecard:
     """Train on a CSV and write the frozen artifact; nothing is written if training fails.
 
@@ -61,6 +62,8 @@ def train_csv(
         updates["exclude"] = [*config.exclude, *exclude]
     if bad_values:
         updates["bad_values"] = bad_values
+    if segment:
+        updates["segment"] = segment
     config = config.model_copy(update=updates)
     frame = read_csv(data)
     held: pl.DataFrame | None = None

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+#: The least ``min_segment_rows`` may be: fewer rows make no card worth routing to.
+MIN_SEGMENT_ROWS = 200
 ArtifactFormat = Literal["limitwise.scorecard/1"]
 ARTIFACT_FORMAT: ArtifactFormat = "limitwise.scorecard/1"
 
@@ -194,6 +196,9 @@ class TrainingSummary(BaseModel):
     #: The model family trained, and each family's cross-validated AUC when "auto" chose.
     family: Literal["scorecard", "interactions"] = "scorecard"
     cv_auc: dict[str, float] = Field(default_factory=dict)
+    #: With a declared segment column: the cross-validated AUC of the pooled card and of the
+    #: segmented cards ("pooled", "segmented"); the artifact keeps the higher.
+    segment_cv_auc: dict[str, float] = Field(default_factory=dict)
 
 
 class Metrics(BaseModel):
@@ -206,8 +211,23 @@ class Metrics(BaseModel):
     sample: Literal["training", "holdout", "cross-validation"] = "training"
 
 
+class Segment(BaseModel):
+    """One segment's own card: rows whose segment value is in ``values`` are scored by it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    values: list[str] = Field(min_length=1)
+    scorecard: Scorecard
+
+
 class Scorecard(BaseModel):
-    """A frozen, versioned scorecard: everything serving needs, nothing it does not."""
+    """A frozen, versioned scorecard: everything serving needs, nothing it does not.
+
+    A segmented artifact names its ``segment_column`` and holds one card per large segment
+    in ``segments``; its own terms are the pooled card, which scores every other row (an
+    unseen or missing segment value, or a segment too small for a card of its own).
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -225,6 +245,19 @@ class Scorecard(BaseModel):
     interactions: list[Interaction] = Field(default_factory=list)
     training: TrainingSummary
     metrics: Metrics
+    segment_column: str | None = None
+    segments: list[Segment] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _segments_are_flat_and_disjoint(self) -> Scorecard:
+        if bool(self.segment_column) != bool(self.segments):
+            raise ValueError("segment_column and segments go together")
+        values = [value for segment in self.segments for value in segment.values]
+        if len(set(values)) != len(values):
+            raise ValueError("a segment value may route to one card only")
+        if any(segment.scorecard.segments for segment in self.segments):
+            raise ValueError("a segment's card cannot itself be segmented")
+        return self
 
     @model_validator(mode="after")
     def _unique_names_and_codes(self) -> Scorecard:
@@ -242,6 +275,9 @@ class Scorecard(BaseModel):
             if characteristic.name == name:
                 return characteristic
         raise KeyError(name)
+
+
+Segment.model_rebuild()
 
 
 class CharacteristicConfig(BaseModel):
@@ -303,6 +339,12 @@ class TrainingConfig(BaseModel):
     generate: bool = False
     #: Most generated characteristics kept.
     max_generated: int = Field(default=6, ge=0, le=20)
+    #: Train one card per value of this column (plus the pooled card for everything else),
+    #: kept only when the segmented cards cross-validate better than the pooled one.
+    segment: str | None = None
+    #: A segment needs this many rows, and ``min_segment_bads`` bad ones, for a card of its own.
+    min_segment_rows: int = Field(default=1000, ge=MIN_SEGMENT_ROWS)
+    min_segment_bads: int = Field(default=100, ge=1)
 
 
 class RegistryEntry(BaseModel):
