@@ -21,7 +21,13 @@ from limitwise.scoring.data import (
 )
 from limitwise.scoring.metrics import Evaluation, evaluate_scores
 from limitwise.scoring.schemas import Scorecard, TrainingConfig
-from limitwise.scoring.serve import OUTPUT_COLUMNS, Lang, score_frame, score_rows
+from limitwise.scoring.serve import (
+    OUTPUT_COLUMNS,
+    SEGMENT_OUTPUT,
+    Lang,
+    score_frame,
+    score_rows,
+)
 
 #: What ``score train`` does without ``--config``: generated characteristics, and the
 #: scorecard or the interaction model, whichever cross-validates better.
@@ -134,7 +140,7 @@ def apply_csv(
     """Write ``data`` plus score and reasons to ``out``; returns the number of rows scored."""
     scorecard = load_scorecard(model)
     frame = read_csv(data)
-    clashing = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    clashing = [c for c in (*OUTPUT_COLUMNS, SEGMENT_OUTPUT) if c in frame.columns]
     if clashing:
         raise InvalidInput(
             f"the data already has output column(s) {', '.join(clashing)}",

@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 #: The least ``min_segment_rows`` may be: fewer rows make no card worth routing to.
 MIN_SEGMENT_ROWS = 200
+#: Most terms (characteristics and interactions) one card may hold: serving keeps a per-row
+#: bit mask of missing terms in an Int64.
+MAX_TERMS = 60
 ArtifactFormat = Literal["limitwise.scorecard/1"]
 ARTIFACT_FORMAT: ArtifactFormat = "limitwise.scorecard/1"
 
@@ -239,8 +242,7 @@ class Scorecard(BaseModel):
     limitwise_version: str
     scaling: Scaling
     derived: list[DerivedColumn] = Field(default_factory=list)
-    #: At most 60: serving keeps a per-row bit mask of missing characteristics in an Int64.
-    characteristics: list[Characteristic] = Field(min_length=1, max_length=60)
+    characteristics: list[Characteristic] = Field(min_length=1, max_length=MAX_TERMS)
     #: Pairwise points tables (interaction model); absent from scorecards without them.
     interactions: list[Interaction] = Field(default_factory=list)
     training: TrainingSummary
@@ -266,8 +268,8 @@ class Scorecard(BaseModel):
             values = [getattr(t, attribute) for t in terms]
             if len(set(values)) != len(values):
                 raise ValueError(f"characteristic {attribute}s must be unique")
-        if len(terms) > 60:
-            raise ValueError("at most 60 characteristics and interactions together")
+        if len(terms) > MAX_TERMS:
+            raise ValueError(f"at most {MAX_TERMS} characteristics and interactions together")
         return self
 
     def characteristic(self, name: str) -> Characteristic:
