@@ -162,3 +162,18 @@ def test_score_train_segment_option_writes_one_routed_artifact(tmp_path):
     assert "segment card channel=web" in result.output
     assert "segmentation cross-validated AUC" in result.output
     assert load_scorecard(out).segment_column == "channel"
+
+
+def test_score_apply_writes_the_route_and_refuses_data_that_already_has_it(segmented, tmp_path):
+    from limitwise.scoring.flows import apply_csv
+
+    model, data, out = tmp_path / "model.json", tmp_path / "apps.csv", tmp_path / "scored.csv"
+    save_scorecard(segmented, model)
+    make_channels(50, seed=2).write_csv(data)
+    apply_csv(model=model, data=data, out=out)
+    assert set(pl.read_csv(out)["score_segment"]) <= {"channel=web", "channel=branch", POOLED}
+    make_channels(50, seed=2).with_columns(score_segment=pl.lit("x")).write_csv(data)
+    with pytest.raises(InvalidInput) as error:
+        apply_csv(model=model, data=data, out=tmp_path / "again.csv")
+    assert error.value.field == "score_segment"
+    assert not (tmp_path / "again.csv").exists()
