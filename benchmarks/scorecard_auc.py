@@ -8,7 +8,6 @@ configuration (only where the file is and which column is the target): stratifie
 on the same folds for
 
 * ``scorecard``: ``TrainingConfig()`` exactly (the WoE scorecard, no generated features);
-* ``scorecard+gen``: the same with generated characteristics (``generate=True``);
 * ``interactions``: the interaction model frozen into points tables, with generated
   characteristics (``family="interactions"``, ``generate=True``), scored from the artifact;
 * ``ebm``: interpretml's EBM itself on the raw columns (same settings as ``interactions``);
@@ -45,7 +44,6 @@ from limitwise.scoring.train import train_scorecard, training_matrix
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 VARIANTS = {
     "scorecard": TrainingConfig(),
-    "scorecard+gen": TrainingConfig(generate=True),
     "interactions": TrainingConfig(family="interactions", generate=True),
 }
 INTERPRETABLE = tuple(VARIANTS)

@@ -209,3 +209,19 @@ def test_artifacts_without_the_new_fields_keep_their_text_and_sha256():
     assert "interactions" not in body
     assert not {"family", "cv_auc"} & set(body["training"])
     assert "sample" not in body["metrics"]
+
+
+def test_pairs_are_capped_so_the_card_keeps_within_the_term_limit():
+    import numpy as np
+
+    from limitwise.scoring.schemas import MAX_TERMS
+
+    rng = np.random.default_rng(3)
+    columns = {f"x{i:02d}": rng.normal(size=400).round(3) for i in range(45)}
+    logit = columns["x00"] - columns["x01"] + columns["x02"] * columns["x03"]
+    frame = pl.DataFrame({"applicant": [f"P{i}" for i in range(400)], **columns}).with_columns(
+        pl.Series(TARGET, (rng.random(400) < 1 / (1 + np.exp(-logit))).astype(int))
+    )
+    card = _train(frame, family="interactions", max_interactions=30, interaction_max_bins=8)
+    assert len(card.characteristics) == 45
+    assert len(card.interactions) == MAX_TERMS - 45

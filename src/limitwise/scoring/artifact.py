@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -39,20 +40,34 @@ def dump_scorecard(scorecard: Scorecard) -> str:
     """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
 
     Fields added after the first artifacts (interactions, the family and its cross-validated
-    AUCs) are left out while they hold their defaults, so older artifacts keep their text and
-    their sha256.
+    AUCs, segments) are left out while they hold their defaults, so older artifacts keep their
+    text and their sha256.
     """
-    body = scorecard.model_dump(mode="json")
-    for added, holder in (("interactions", body), ("cv_auc", body["training"])):
-        if not holder[added]:
-            del holder[added]
+    return (
+        json.dumps(
+            _without_defaults(scorecard.model_dump(mode="json")), ensure_ascii=False, indent=1
+        )
+        + "\n"
+    )
+
+
+def _without_defaults(body: dict[str, Any]) -> dict[str, Any]:
+    """The artifact body without the later fields that still hold their defaults."""
+    training = body["training"]
     for holder, added, default in (
-        (body["training"], "family", "scorecard"),
+        (body, "interactions", []),
+        (body, "segment_column", None),
+        (body, "segments", []),
+        (training, "cv_auc", {}),
+        (training, "segment_cv_auc", {}),
+        (training, "family", "scorecard"),
         (body["metrics"], "sample", "training"),
     ):
         if holder[added] == default:
             del holder[added]
-    return json.dumps(body, ensure_ascii=False, indent=1) + "\n"
+    for segment in body.get("segments", []):
+        segment["scorecard"] = _without_defaults(segment["scorecard"])
+    return body
 
 
 def save_scorecard(scorecard: Scorecard, path: Path) -> None:

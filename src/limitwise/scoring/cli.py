@@ -51,6 +51,12 @@ def train(
     holdout_out: Annotated[
         Path | None, typer.Option("--holdout-out", help="Write the held-out rows to this CSV.")
     ] = None,
+    segment: Annotated[
+        str | None,
+        typer.Option(
+            "--segment", help="Column to train one card per value of (routed at scoring)."
+        ),
+    ] = None,
 ) -> None:
     """Train a scorecard on any tabular credit CSV and freeze it as JSON.
 
@@ -71,6 +77,7 @@ def train(
         holdout=0.0 if cv else holdout,
         cv=cv,
         holdout_out=holdout_out,
+        segment=segment,
     )
     console = Console()
     table = Table(title=f"{scorecard.version}: {len(scorecard.characteristics)} characteristics")
@@ -90,6 +97,15 @@ def train(
     for d in scorecard.derived:
         console.print(f"derived {d.name} = {d.op} of {', '.join(d.columns)}")
     training = scorecard.training
+    for s in scorecard.segments:
+        card = s.scorecard
+        console.print(
+            f"segment card {s.name}: {len(card.characteristics)} characteristics, "
+            f"{len(card.interactions)} interactions, {card.training.rows} rows"
+        )
+    if training.segment_cv_auc:
+        compared = ", ".join(f"{name} {auc:.4f}" for name, auc in training.segment_cv_auc.items())
+        console.print(f"segmentation cross-validated AUC: {compared}")
     if training.cv_auc:
         compared = ", ".join(f"{name} {auc:.4f}" for name, auc in training.cv_auc.items())
         console.print(f"model family {training.family} (cross-validated AUC: {compared})")

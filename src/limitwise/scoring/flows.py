@@ -21,7 +21,13 @@ from limitwise.scoring.data import (
 )
 from limitwise.scoring.metrics import Evaluation, evaluate_scores
 from limitwise.scoring.schemas import Scorecard, TrainingConfig
-from limitwise.scoring.serve import OUTPUT_COLUMNS, Lang, score_frame, score_rows
+from limitwise.scoring.serve import (
+    OUTPUT_COLUMNS,
+    SEGMENT_OUTPUT,
+    Lang,
+    score_frame,
+    score_rows,
+)
 
 #: What ``score train`` does without ``--config``: generated characteristics, and the
 #: scorecard or the interaction model, whichever cross-validates better.
@@ -41,6 +47,7 @@ def train_csv(
     holdout: float = 0.0,
     cv: int | None = None,
     holdout_out: Path | None = None,
+    segment: str | None = None,
 ) -> Scorecard:
     """Train on a CSV and write the frozen artifact; nothing is written if training fails.
 
@@ -61,6 +68,8 @@ def train_csv(
         updates["exclude"] = [*config.exclude, *exclude]
     if bad_values:
         updates["bad_values"] = bad_values
+    if segment:
+        updates["segment"] = segment
     config = config.model_copy(update=updates)
     frame = read_csv(data)
     held: pl.DataFrame | None = None
@@ -131,7 +140,7 @@ def apply_csv(
     """Write ``data`` plus score and reasons to ``out``; returns the number of rows scored."""
     scorecard = load_scorecard(model)
     frame = read_csv(data)
-    clashing = [c for c in OUTPUT_COLUMNS if c in frame.columns]
+    clashing = [c for c in (*OUTPUT_COLUMNS, SEGMENT_OUTPUT) if c in frame.columns]
     if clashing:
         raise InvalidInput(
             f"the data already has output column(s) {', '.join(clashing)}",

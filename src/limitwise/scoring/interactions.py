@@ -21,7 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
-from limitwise.scoring.schemas import Axis, Characteristic, Interaction, ReasonText, TrainingConfig
+from limitwise.scoring.schemas import (
+    MAX_TERMS,
+    Axis,
+    Characteristic,
+    Interaction,
+    ReasonText,
+    TrainingConfig,
+)
 from limitwise.scoring.train import column_label, reason_text
 
 #: optbinning trend names a column may declare, as EBM constraints on the logit of bad.
@@ -39,7 +46,10 @@ def _constraints(names: list[str], config: TrainingConfig) -> list[int]:
 def fit_ebm(
     x: pd.DataFrame, y: np.ndarray[Any, Any], kinds: dict[str, str], config: TrainingConfig
 ) -> Any:
-    """Fit the EBM on the candidate columns (declared-monotone columns stay out of pairs)."""
+    """Fit the EBM on the candidate columns (declared-monotone columns stay out of pairs).
+
+    Pairs are capped so that the frozen card keeps within :data:`MAX_TERMS` terms.
+    """
     from interpret.glassbox import ExplainableBoostingClassifier
 
     names = list(kinds)
@@ -49,7 +59,7 @@ def fit_ebm(
     model = ExplainableBoostingClassifier(
         feature_names=names,
         feature_types=["continuous" if kinds[n] == "numeric" else "nominal" for n in names],
-        interactions=config.max_interactions,
+        interactions=max(0, min(config.max_interactions, MAX_TERMS - len(names))),
         exclude=[list(pair) for pair in excluded] or None,
         monotone_constraints=constraints if monotone else None,
         max_bins=config.interaction_max_bins,

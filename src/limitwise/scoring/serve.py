@@ -9,7 +9,10 @@ Both paths implement the same three rules and are tested to agree exactly:
 * the score is the sum of the characteristics' and interactions' integer points;
 * the reasons are the (at most four) terms (characteristics, then interactions) whose points
   fall furthest below their best bin, largest loss first, ties broken by the term order in
-  the artifact.
+  the artifact;
+* a segmented artifact first routes the row by its segment value to that segment's card (an
+  unseen or missing value goes to the pooled card), then scores it with that card alone, so
+  the reasons are the largest point losses within the chosen card; the route is reported.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from typing import Any, Literal
 import polars as pl
 
 from limitwise.kit.errors import InvalidRequest, Problem
-from limitwise.scoring.schemas import Axis, Characteristic, DerivedColumn, Interaction, Scorecard
+from limitwise.scoring.schemas import (
+    Axis,
+    Characteristic,
+    DerivedColumn,
+    Interaction,
+    Scorecard,
+    Segment,
+)
 
 Term = Characteristic | Interaction
 
@@ -37,6 +47,10 @@ OUTPUT_COLUMNS = (
     "score",
     *(f"reason_{k}{suffix}" for k in range(1, MAX_REASONS + 1) for suffix in ("", "_text")),
 )
+#: The card a segmented artifact routed a row to (scoring adds it before ``score``).
+SEGMENT_OUTPUT = "score_segment"
+#: The route of a row no segment card claims.
+POOLED = "pooled"
 
 
 @dataclass(frozen=True)
@@ -52,12 +66,22 @@ class Reason:
 
 
 @dataclass(frozen=True)
+class Route:
+    """Which card of a segmented artifact scored a row, and why."""
+
+    segment: str
+    why: str
+
+
+@dataclass(frozen=True)
 class ScoreResult:
-    """One scored row: the total, each characteristic's points, and the reasons."""
+    """One scored row: the total, each characteristic's points, the reasons, and the route
+    (None unless the artifact is segmented)."""
 
     score: int
     points: dict[str, int]
     reasons: list[Reason]
+    route: Route | None = None
 
 
 def as_number(value: Any) -> float | None:
@@ -161,15 +185,45 @@ def terms_of(scorecard: Scorecard) -> list[Term]:
 
 
 def input_columns(scorecard: Scorecard) -> list[str]:
-    """The data columns scoring reads: characteristics, with derived ones by their inputs."""
-    derived = {d.name: d.columns for d in scorecard.derived}
-    needed: list[str] = []
-    for term in terms_of(scorecard):
-        for column in term_inputs(term):
-            for name in derived.get(column, [column]):
-                if name not in needed:
-                    needed.append(name)
+    """The data columns scoring reads: characteristics, with derived ones by their inputs
+    (a segmented artifact: its segment column, then every card's columns)."""
+    needed: list[str] = [scorecard.segment_column] if scorecard.segment_column else []
+    for card in (scorecard, *(segment.scorecard for segment in scorecard.segments)):
+        derived = {d.name: d.columns for d in card.derived}
+        for term in terms_of(card):
+            for column in term_inputs(term):
+                for name in derived.get(column, [column]):
+                    if name not in needed:
+                        needed.append(name)
     return needed
+
+
+def pooled_card(scorecard: Scorecard) -> Scorecard:
+    """The artifact's own terms as an unsegmented card."""
+    if not scorecard.segments:
+        return scorecard
+    return scorecard.model_copy(update={"segment_column": None, "segments": []})
+
+
+def segment_of(scorecard: Scorecard, value: Any) -> Segment | None:
+    """The segment whose card scores a row with this segment value (None: the pooled card)."""
+    category = as_category(value)
+    return next((s for s in scorecard.segments if category in s.values), None)
+
+
+def route_row(scorecard: Scorecard, row: Mapping[str, Any]) -> tuple[Scorecard, Route]:
+    """The card that scores ``row`` in a segmented artifact, and the route taken."""
+    column = scorecard.segment_column
+    value = as_category(row[column]) if column else None
+    segment = segment_of(scorecard, value)
+    if segment is not None:
+        return segment.scorecard, Route(segment.name, f"{column} is {value!r}: its own card")
+    why = (
+        f"{column} was not provided: the pooled card"
+        if value is None
+        else f"{column} {value!r} has no card of its own: the pooled card"
+    )
+    return pooled_card(scorecard), Route(POOLED, why)
 
 
 def check_columns(scorecard: Scorecard, columns: Iterable[str]) -> None:
@@ -238,6 +292,10 @@ def derived_expr(derived: DerivedColumn, schema: pl.Schema) -> pl.Expr:
 def score_row(scorecard: Scorecard, row: Mapping[str, Any]) -> ScoreResult:
     """Score one applicant or account given as a mapping of column -> value."""
     check_columns(scorecard, row.keys())
+    if scorecard.segments:
+        card, route = route_row(scorecard, row)
+        result = score_row(card, row)
+        return ScoreResult(result.score, result.points, result.reasons, route)
     if scorecard.derived:
         row = {**row, **{d.name: derive_value(d, row) for d in scorecard.derived}}
     terms = terms_of(scorecard)
@@ -340,9 +398,12 @@ def score_frame(
 ) -> pl.DataFrame:
     """Add ``score``, ``reason_1..4`` (codes) and ``reason_1_text..4`` to ``frame``, vectorised.
 
-    With ``with_points`` each characteristic's points are kept as ``points__<name>``.
+    With ``with_points`` each characteristic's points are kept as ``points__<name>``. A
+    segmented artifact also adds ``score_segment``, the card that scored the row.
     """
     check_columns(scorecard, frame.columns)
+    if scorecard.segments:
+        return _score_segmented(scorecard, frame, lang=lang, with_points=with_points)
     original = frame.columns
     if scorecard.derived:
         frame = frame.with_columns(derived_expr(d, frame.schema) for d in scorecard.derived)
@@ -397,10 +458,45 @@ def score_frame(
     return scored.select(*kept, *OUTPUT_COLUMNS, *(point_cols if with_points else []))
 
 
+def segment_expr(scorecard: Scorecard, dtype: pl.DataType) -> pl.Expr:
+    """The polars twin of :func:`route_row`: each row's segment name."""
+    column = scorecard.segment_column or ""
+    names = {value: segment.name for segment in scorecard.segments for value in segment.values}
+    return category_expr(column, dtype).replace_strict(
+        names, default=POOLED, return_dtype=pl.String
+    )
+
+
+def _score_segmented(
+    scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang, with_points: bool
+) -> pl.DataFrame:
+    """Score each segment's rows with its card and put the rows back in their order."""
+    row = "__row_of_segmented"
+    column = scorecard.segment_column or ""
+    routed = frame.with_row_index(row).with_columns(
+        segment_expr(scorecard, frame.schema[column]).alias(SEGMENT_OUTPUT)
+    )
+    cards = [(POOLED, pooled_card(scorecard))]
+    cards += [(segment.name, segment.scorecard) for segment in scorecard.segments]
+    parts = [
+        score_frame(
+            card, routed.filter(pl.col(SEGMENT_OUTPUT) == name), lang=lang, with_points=with_points
+        )
+        for name, card in cards
+    ]
+    scored = pl.concat(parts, how="diagonal_relaxed").sort(row)
+    kept = [c for c in frame.columns if c not in (*OUTPUT_COLUMNS, SEGMENT_OUTPUT)]
+    points = sorted(c for c in scored.columns if c.startswith("points__")) if with_points else []
+    return scored.select(*kept, SEGMENT_OUTPUT, *OUTPUT_COLUMNS, *points)
+
+
 def score_rows(scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en") -> pl.DataFrame:
     """The row-by-row twin of :func:`score_frame` (same columns, one Python call per row)."""
     results = [score_row(scorecard, row) for row in frame.iter_rows(named=True)]
-    columns: dict[str, list[Any]] = {"score": [r.score for r in results]}
+    columns: dict[str, list[Any]] = {}
+    if scorecard.segments:
+        columns[SEGMENT_OUTPUT] = [r.route.segment if r.route else None for r in results]
+    columns["score"] = [r.score for r in results]
     for k in range(MAX_REASONS):
         picked = [r.reasons[k] if k < len(r.reasons) else None for r in results]
         columns[f"reason_{k + 1}"] = [p.code if p else None for p in picked]
@@ -408,5 +504,5 @@ def score_rows(scorecard: Scorecard, frame: pl.DataFrame, *, lang: Lang = "en") 
     extra = pl.DataFrame(
         columns, schema={name: pl.String for name in columns} | {"score": pl.Int64}
     )
-    kept = frame.drop([c for c in OUTPUT_COLUMNS if c in frame.columns])
-    return pl.concat([kept, extra.select(OUTPUT_COLUMNS)], how="horizontal")
+    kept = frame.drop([c for c in (*OUTPUT_COLUMNS, SEGMENT_OUTPUT) if c in frame.columns])
+    return pl.concat([kept, extra.select(list(columns))], how="horizontal")
