@@ -66,8 +66,7 @@ def measure(url: str, n: int) -> list[tuple[str, list[float]]]:
         refs: list[str] = []
 
         def bare() -> None:
-            with unit_of_work(engine) as session:
-                submit_application(session, CLOCK, raw=raw, context=onboarding)
+            submit_application(engine, CLOCK, raw=raw, context=onboarding)
 
         def end_to_end() -> None:
             _, decided = flows.apply(engine, CLOCK, raw=raw, onboarding=onboarding, context=context)

@@ -22,7 +22,7 @@ from stdnum.cn import ric
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
-from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.db import make_engine
 from limitwise.onboarding.flows import OnboardingContext, submit_application
 from limitwise.onboarding.intake import parse_application
 from limitwise.onboarding.pii import PiiVault
@@ -65,8 +65,7 @@ def main(n: int) -> None:
         engine = make_engine(url)
 
         def submit() -> None:
-            with unit_of_work(engine) as session:
-                submit_application(session, clock, raw=raw, context=ctx)
+            submit_application(engine, clock, raw=raw, context=ctx)
 
         submit()  # warm the provider file caches
         cpu_started = time.process_time()

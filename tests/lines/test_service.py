@@ -4,7 +4,9 @@ and the decision log is append-only in the database."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import Engine, text
@@ -16,6 +18,8 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.lines import flows, service
 from limitwise.lines.service import LineContext
+from limitwise.onboarding.schemas import ApplicationStatus
+from limitwise.providers.registry import local_sources
 from limitwise.servicing import service as servicing
 from tests.lines.helpers import EXISTING, ChosenFeatures, start_simulation
 from tests.onboarding import factory
@@ -59,6 +63,35 @@ def test_an_approved_application_opens_its_account_with_the_decided_line(engine)
     )
     assert decision.policy == "jiebei-default@2026.11.1" and decision.reason_codes == ["GRANTED"]
     assert state(engine, ref, DAY).line_fen == 4_500_000
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_twin_applications_racing_open_one_account(engine):
+    """Two submissions of one application meet inside the real-name call (no lock is held
+    while a provider answers); storing them under the person's lock approves one and opens
+    one account, and the other is its duplicate with no decision and no account."""
+    context = LineContext(features=ChosenFeatures())
+    clock = factory.sample_clock()
+    start_simulation(engine, clock)
+    flows.prepare(engine, clock, context=context)
+    realname = factory.Rendezvous(local_sources().realname, parties=2)
+    onboarding = factory.context(sources=dataclasses.replace(local_sources(), realname=realname))
+
+    def twin(_index: int):
+        return flows.apply(
+            engine, clock, raw=factory.application(), onboarding=onboarding, context=context
+        )
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(twin, range(2)))
+    ((first, approved),) = [(o, d) for o, d in results if d is not None]
+    ((duplicate, _),) = [(o, d) for o, d in results if d is None]
+    assert duplicate.status is ApplicationStatus.DUPLICATE and realname.calls == 2
+    assert duplicate.duplicate_of == first.application_ref and approved.account_ref
+    with unit_of_work(engine) as session:
+        assert servicing.account_refs(session) == [approved.account_ref]
+        assert len(service.history(session, ref=approved.account_ref)) == 1
 
 
 def test_a_credit_rule_declines_in_the_policy_with_its_reason(engine):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime as dt
+import threading
 from typing import Any
 
 from hypothesis import strategies as st
@@ -112,3 +113,32 @@ json_values = st.recursive(
     max_leaves=12,
 )
 FIELDS = ["name", "resident_id", "mobile", "bank_card", "declared_monthly_income", "consents"]
+
+
+class Spy:
+    """Wraps a record source and counts the calls that reach it."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls = 0
+
+    @property
+    def name(self):
+        return self.inner.name
+
+    def fetch(self, query):
+        self.calls += 1
+        return self.inner.fetch(query)
+
+
+class Rendezvous(Spy):
+    """A source whose callers all wait for each other inside the call: they can only meet
+    if none of them holds a lock (or a transaction) the others need to get there."""
+
+    def __init__(self, inner, parties):
+        super().__init__(inner)
+        self.barrier = threading.Barrier(parties)
+
+    def fetch(self, query):
+        self.barrier.wait(timeout=10)
+        return super().fetch(query)

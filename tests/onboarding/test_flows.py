@@ -2,7 +2,6 @@ import dataclasses
 import datetime as dt
 import logging
 import threading
-import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -31,27 +30,13 @@ from tests.onboarding.factory import (
     SALARIED_ID,
     STALE_BUREAU_ID,
     UNDER_AGE_ID,
+    Rendezvous,
+    Spy,
     application,
     context,
     json_values,
     sample_clock,
 )
-
-
-class Spy:
-    """Wraps a record source and counts the calls that reach it."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.calls = 0
-
-    @property
-    def name(self):
-        return self.inner.name
-
-    def fetch(self, query):
-        self.calls += 1
-        return self.inner.fetch(query)
 
 
 def spied_sources():
@@ -62,10 +47,7 @@ def spied_sources():
 
 
 def submit(engine, raw, ctx=None, clock=None):
-    with unit_of_work(engine) as session:
-        return submit_application(
-            session, clock or sample_clock(), raw=raw, context=ctx or context()
-        )
+    return submit_application(engine, clock or sample_clock(), raw=raw, context=ctx or context())
 
 
 def count(engine, model) -> int:
@@ -189,18 +171,16 @@ def test_duplicates_within_the_window_only(engine):
     assert later.status is not ApplicationStatus.DUPLICATE
 
 
-class Slow(Spy):
-    def fetch(self, query):
-        time.sleep(0.2)
-        return super().fetch(query)
-
-
 @pytest.mark.postgres
 @pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 def test_concurrent_twin_applications_yield_one_application_and_duplicates(engine):
-    """PostgreSQL, where transactions really overlap (SQLite's BEGIN IMMEDIATE queues them);
-    the barrier releases the three submissions at the same instant."""
-    sources = dataclasses.replace(local_sources(), realname=Slow(local_sources().realname))
+    """PostgreSQL, where transactions really overlap (SQLite's BEGIN IMMEDIATE queues them):
+    three twin submissions meet inside the real-name call, so all three screen the book
+    before any is stored; storing them under the person's lock keeps one and makes the
+    others duplicates of it."""
+    sources = dataclasses.replace(
+        local_sources(), realname=Rendezvous(local_sources().realname, parties=3)
+    )
     start = threading.Barrier(3)
 
     def twin(_index: int):
@@ -209,9 +189,19 @@ def test_concurrent_twin_applications_yield_one_application_and_duplicates(engin
 
     with ThreadPoolExecutor(max_workers=3) as pool:
         outcomes = list(pool.map(twin, range(3)))
-    statuses = sorted(o.status.value for o in outcomes)
-    assert statuses == ["duplicate", "duplicate", "pending_decision"]
-    assert sources.realname.calls == 1
+    (first,) = [o for o in outcomes if o.status is ApplicationStatus.PENDING_DECISION]
+    duplicates = [o for o in outcomes if o is not first]
+    assert [o.status for o in duplicates] == [ApplicationStatus.DUPLICATE] * 2
+    assert {o.duplicate_of for o in duplicates} == {first.application_ref}
+    assert sources.realname.calls == 3  # they met: nobody waited for a lock to ask
+    with unit_of_work(engine) as session:
+        stored = session.execute(select(Application.status, Application.duplicate_of_ref)).all()
+        answers = session.scalars(select(ProviderResponse.application_ref)).all()
+    assert sorted(stored) == sorted(
+        [("duplicate", first.application_ref)] * 2 + [("pending_decision", None)]
+    )
+    # every query made is on record, the duplicates' too (4 providers without a vehicle)
+    assert sorted(answers) == sorted(o.application_ref for o in outcomes for _ in range(4))
 
 
 def test_invitation_list_gates_entry(engine):

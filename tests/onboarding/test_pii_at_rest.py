@@ -5,7 +5,7 @@ import shutil
 
 from sqlalchemy import inspect, text
 
-from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.db import make_engine
 from limitwise.onboarding.flows import submit_application
 from tests.onboarding.factory import CAR, CAR_OWNER_ID, PEOPLE, application, context, sample_clock
 
@@ -33,10 +33,9 @@ def test_no_plaintext_in_rows_or_logs_on_either_backend(db_url, caplog):
     caplog.set_level(logging.DEBUG)
     engine = make_engine(db_url, echo=True)  # SQL and its parameters go to the log too
     try:
-        with unit_of_work(engine) as session:
-            outcome = submit_application(
-                session, sample_clock(), raw=application(vehicle=CAR), context=context()
-            )
+        outcome = submit_application(
+            engine, sample_clock(), raw=application(vehicle=CAR), context=context()
+        )
         stored = all_text_in_database(engine)
     finally:
         engine.dispose()
@@ -52,8 +51,7 @@ def test_no_plaintext_in_the_sqlite_file(tmp_path, sqlite_template):
     path = tmp_path / "file-check.db"
     shutil.copyfile(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")
-    with unit_of_work(engine) as session:
-        submit_application(session, sample_clock(), raw=application(vehicle=CAR), context=context())
+    submit_application(engine, sample_clock(), raw=application(vehicle=CAR), context=context())
     engine.dispose()  # checkpoints the WAL into the file
     raw = b"".join(p.read_bytes() for p in path.parent.glob(path.name + "*"))
     assert b"110105********1239" in raw

@@ -1,10 +1,12 @@
 """HTTP adapters against a real local HTTP server: answers, timeouts, malformed bodies."""
 
 import logging
+import sqlite3
 
 import pytest
+from sqlalchemy import make_url, text
 
-from limitwise.kit.db import unit_of_work
+from limitwise.kit.db import make_engine
 from limitwise.onboarding.flows import submit_application
 from limitwise.onboarding.schemas import ApplicationStatus
 from limitwise.providers import bureau
@@ -12,7 +14,7 @@ from limitwise.providers.http import HttpRecordSource, make_client
 from limitwise.providers.registry import http_sources, local_sources
 from limitwise.providers.schemas import ConsentGrant, ConsentPurpose, Quality, Subject
 from tests.onboarding.factory import CAR, CAR_OWNER_ID, PEOPLE, application, context, sample_clock
-from tests.providers.server import running_server
+from tests.providers.server import PATHS, running_server
 
 GRANT = ConsentGrant(ConsentPurpose.BUREAU_QUERY, "cns_test", "2026.1")
 SUBJECT = Subject(
@@ -129,13 +131,12 @@ def test_whole_application_over_http_matches_the_local_adapters(engine, server, 
         ("http", http_sources(server.base_url, timeout_seconds=2.0, api_key="s3cret")),
         ("local", local_sources()),
     ):
-        with unit_of_work(engine) as session:
-            outcomes[name] = submit_application(
-                session,
-                sample_clock(),
-                raw=application(vehicle=CAR),
-                context=context(sources=sources, window_days=0),
-            )
+        outcomes[name] = submit_application(
+            engine,
+            sample_clock(),
+            raw=application(vehicle=CAR),
+            context=context(sources=sources, window_days=0),
+        )
     http, local = outcomes["http"], outcomes["local"]
     assert server.authorizations[-5:] == ["Bearer s3cret"] * 5
     assert "POST" in caplog.text  # httpx and httpcore logged the calls...
@@ -155,14 +156,63 @@ def test_whole_application_over_http_matches_the_local_adapters(engine, server, 
 def test_bureau_timeout_leaves_the_application_incomplete(engine, server):
     server.serve_sources(local_sources())
     server.answer("/bureau/report", 200, GOOD, delay=1.0)
-    with unit_of_work(engine) as session:
-        outcome = submit_application(
-            session,
-            sample_clock(),
-            raw=application(),
-            context=context(sources=http_sources(server.base_url, timeout_seconds=0.3)),
-        )
+    outcome = submit_application(
+        engine,
+        sample_clock(),
+        raw=application(),
+        context=context(sources=http_sources(server.base_url, timeout_seconds=0.3)),
+    )
     assert outcome.status is ApplicationStatus.INCOMPLETE
     assert [(r.code, r.message) for r in outcome.reasons if r.code.startswith("bureau")] == [
         ("bureau_unavailable", "bureau via http:bureau/report: unavailable (timeout)")
     ]
+
+
+def open_transactions(db_url: str) -> int:
+    """How many transactions are open on the book, seen from outside the application."""
+    parsed = make_url(db_url)
+    if parsed.get_backend_name() == "sqlite":
+        probe = sqlite3.connect(parsed.database, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")  # the write lock: free unless a writer holds it
+            probe.execute("ROLLBACK")
+            return 0
+        except sqlite3.OperationalError:
+            return 1
+        finally:
+            probe.close()
+    probe_engine = make_engine(db_url)
+    try:
+        with probe_engine.connect() as conn:
+            return conn.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
+                    "AND (xact_start IS NOT NULL OR state <> 'idle')"
+                )
+            )
+    finally:
+        probe_engine.dispose()
+
+
+def test_no_transaction_is_open_while_a_provider_answers(db_url, engine, server):
+    """Every provider, while it handles its request, looks at the book from outside: no
+    transaction of the application may be open (on SQLite it would hold the write lock
+    for as long as the provider takes)."""
+    server.serve_sources(local_sources())
+    seen: dict[str, int] = {}
+    for path, route in list(server.routes.items()):
+
+        def probing(query, path=path, route=route):
+            seen[path] = open_transactions(db_url)
+            return route(query)
+
+        server.routes[path] = probing
+    outcome = submit_application(
+        engine,
+        sample_clock(),
+        raw=application(vehicle=CAR),
+        context=context(sources=http_sources(server.base_url, timeout_seconds=5.0)),
+    )
+    assert outcome.status is ApplicationStatus.PENDING_DECISION
+    assert seen == dict.fromkeys(PATHS.values(), 0)

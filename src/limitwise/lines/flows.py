@@ -21,7 +21,11 @@ from limitwise.lines.book_features import BookFeatures
 from limitwise.lines.rules import rules_from_settings
 from limitwise.lines.schemas import ApplicationDecision
 from limitwise.lines.service import LineContext
-from limitwise.onboarding.flows import OnboardingContext, submit_application
+from limitwise.onboarding.flows import (
+    OnboardingContext,
+    gather_application,
+    record_application,
+)
 from limitwise.onboarding.schemas import ApplicationOutcome, ApplicationStatus
 from limitwise.servicing import flows as servicing_flows
 from limitwise.servicing.flows import CobReport
@@ -56,9 +60,12 @@ def apply(
     context: LineContext,
 ) -> tuple[ApplicationOutcome, ApplicationDecision | None]:
     """Submit an application and, once onboarding leaves it ``pending_decision``, decide it
-    and open the account, all in one transaction: an approval never lacks its account."""
+    and open the account. The providers are asked first, with no transaction open; then the
+    application, its decision and its account are stored in one transaction: an approval
+    never lacks its account."""
+    gathered = gather_application(engine, clock, raw=raw, context=onboarding)
     with unit_of_work(engine) as session:
-        outcome = submit_application(session, clock, raw=raw, context=onboarding)
+        outcome = record_application(session, clock, gathered, context=onboarding)
         if outcome.status is not ApplicationStatus.PENDING_DECISION:
             return outcome, None
         return outcome, service.decide_application(session, clock, outcome=outcome, context=context)

@@ -1,24 +1,35 @@
-"""Submitting an application: validate, de-duplicate, gate, verify, gather, store.
+"""Submitting an application: validate, screen, verify and gather, then store.
 
-One call inside the caller's transaction. Bad input raises before anything is written; a
-valid application is stored with every input (identifiers encrypted, masked copies for
-display), every check's result, every consent and every provider answer. Providers are
-called only with the matching consent, and data providers only for an eligible, verified
-applicant (data minimisation). The outcome is ``declined``, ``duplicate``, ``incomplete``
-or ``pending_decision`` with a typed facts bundle for the line policy; lines are not
-decided here.
+Two phases, so that no database transaction is open while a provider answers (on SQLite an
+open transaction holds the book's write lock, for up to the sum of the HTTP timeouts):
+
+1. :func:`gather_application` validates the input, screens the applicant against the book
+   in one short read (duplicates, invitation, shared card or mobile) and only then calls the
+   providers, outside any transaction. Bad input raises here, before anything is written.
+2. :func:`record_application` runs inside the caller's transaction: it takes the person's
+   lock, screens again (a twin submission may have been stored meanwhile: the later one is a
+   duplicate) and stores the application with every input (identifiers encrypted, masked
+   copies for display), every check's result, every consent and every provider answer.
+
+Providers are called only with the matching consent, and data providers only for an
+eligible, verified applicant (data minimisation). The outcome is ``declined``,
+``duplicate``, ``incomplete`` or ``pending_decision`` with a typed facts bundle for the line
+policy; lines are not decided here.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from limitwise.kit.clock import Clock
+from limitwise.kit.db import unit_of_work
 from limitwise.kit.ids import new_id
 from limitwise.kit.settings import Settings, get_settings
 from limitwise.onboarding import repository, service
@@ -56,7 +67,7 @@ Grants = dict[ConsentPurpose, ConsentGrant]
 
 @dataclass(frozen=True)
 class OnboardingContext:
-    """What a submission needs besides the session and the clock."""
+    """What a submission needs besides the database and the clock."""
 
     sources: ProviderSources
     vault: PiiVault
@@ -74,52 +85,81 @@ class OnboardingContext:
         )
 
 
+@dataclass(frozen=True)
+class Applicant:
+    """A validated request with its blind indexes and the grants its consents give."""
+
+    request: ApplicationRequest
+    person_index: str
+    mobile_index: str
+    card_index: str
+    grants: Grants
+
+    @classmethod
+    def of(cls, request: ApplicationRequest, vault: PiiVault) -> Applicant:
+        return cls(
+            request=request,
+            person_index=vault.blind_index("resident_id", request.resident.number),
+            mobile_index=vault.blind_index("mobile", request.mobile),
+            card_index=vault.blind_index("bank_card", request.bank_card),
+            grants=service.grant_consents(request.consents),
+        )
+
+
+@dataclass(frozen=True)
+class Screening:
+    """What the book says about the applicant: an earlier application in the duplicate
+    window, else the eligibility and shared-instrument checks."""
+
+    earlier_ref: str | None
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def stops(self) -> bool:
+        """Whether the application ends here, before any provider is called."""
+        return self.earlier_ref is not None or _any_failed(self.checks)
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Everything learnt before the write: the screening, and what the providers said."""
+
+    applicant: Applicant
+    application_ref: str
+    screening: Screening
+    real_name_checks: tuple[CheckResult, ...]
+    results: tuple[ProviderResult[Any], ...]
+    facts: FactsBundle | None
+
+
 def submit_application(
-    session: Session, clock: Clock, *, raw: Any, context: OnboardingContext
+    engine: Engine, clock: Clock, *, raw: Any, context: OnboardingContext
 ) -> ApplicationOutcome:
+    """Gather, then store in one short transaction of its own."""
+    gathered = gather_application(engine, clock, raw=raw, context=context)
+    with unit_of_work(engine) as session:
+        return record_application(session, clock, gathered, context=context)
+
+
+def gather_application(
+    engine: Engine, clock: Clock, *, raw: Any, context: OnboardingContext
+) -> Gathered:
+    """Validate, screen in one short read, then ask the providers with no transaction open."""
     request = parse_application(raw, clock=clock, policy=context.policy)
-    vault, policy = context.vault, context.policy
-    person_index = vault.blind_index("resident_id", request.resident.number)
-    repository.lock_person(session, person_index)  # concurrent twins: one wins, one is a duplicate
-    earlier = service.find_duplicate(
-        session,
-        person_index=person_index,
-        today=clock.today(),
-        window_days=context.duplicate_window_days,
-    )
-    row = _store_application(session, clock, request=request, vault=vault, policy=policy)
-    grants = service.record_consents(
-        session,
-        clock,
-        application_id=row.id,
-        person_index=person_index,
-        consents=request.consents,
-    )
-    checks = _number_checks(request)
-    if earlier is not None:
-        checks.append(
-            CheckResult(
-                "duplicate",
-                False,
-                "duplicate_application",
-                f"applied as {earlier.application_ref} on {earlier.business_date}",
-            )
-        )
-        return _finish(
-            session, row, ApplicationStatus.DUPLICATE, checks, None, earlier.application_ref
-        )
-    checks.append(CheckResult("duplicate", True, "first_in_window"))
-    checks += _eligibility_checks(session, clock, request, person_index, grants, policy)
-    checks += _shared_instrument_checks(session, row, policy)
-    if _any_failed(checks):
-        return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
-    real_name = _verify_real_name(session, clock, request, grants, context, row.application_ref)
-    checks += _real_name_checks(real_name, policy)
-    if _any_failed(checks):
-        return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
-    if policy.require_real_name_verified and not real_name.usable:
+    applicant = Applicant.of(request, context.vault)
+    with unit_of_work(engine) as session:
+        screening = _screen(session, clock, applicant, context)
+    gathered = Gathered(applicant, new_id("app"), screening, (), (), None)
+    if screening.stops:
+        return gathered
+    real_name = _verify_real_name(clock, applicant, context)
+    real_name_checks = tuple(_real_name_checks(real_name, context.policy))
+    gathered = replace(gathered, real_name_checks=real_name_checks, results=(real_name,))
+    if _any_failed(real_name_checks) or (
         # Never query data about a person whose identity is unconfirmed (it may not be them).
-        return _finish(session, row, ApplicationStatus.INCOMPLETE, checks, None, None)
+        context.policy.require_real_name_verified and not real_name.usable
+    ):
+        return gathered
     identity = IdentityResult(
         age_years=request.resident.age_on(clock.today()),
         region_code=request.resident.region_code,
@@ -127,37 +167,99 @@ def submit_application(
         real_name=real_name,
         verified=real_name.usable,
     )
-    facts = _gather_facts(session, clock, request, identity, grants, context, row.application_ref)
+    facts = _gather_facts(clock, applicant, identity, context)
+    return replace(gathered, results=tuple(facts.results()), facts=facts)
+
+
+def record_application(
+    session: Session, clock: Clock, gathered: Gathered, *, context: OnboardingContext
+) -> ApplicationOutcome:
+    """Store a gathered application in the caller's transaction. Under the person's lock
+    the book is screened again: of twin submissions gathered side by side, the first to be
+    stored wins and the others are duplicates (their provider answers are kept too)."""
+    applicant = gathered.applicant
+    repository.lock_person(session, applicant.person_index)
+    screening = gathered.screening
+    if not screening.stops:
+        screening = _screen(session, clock, applicant, context)
+    row = _store_application(session, clock, gathered=gathered, context=context)
+    service.record_consents(
+        session,
+        clock,
+        application_id=row.id,
+        person_index=applicant.person_index,
+        consents=applicant.request.consents,
+        grants=applicant.grants,
+    )
+    provider_service.record_results(
+        session, results=gathered.results, application_ref=row.application_ref
+    )
+    checks = [*_number_checks(applicant.request), *screening.checks]
+    if screening.earlier_ref is not None:
+        return _finish(
+            session, row, ApplicationStatus.DUPLICATE, checks, None, screening.earlier_ref
+        )
+    checks += gathered.real_name_checks
+    facts = gathered.facts
+    if _any_failed(checks):
+        return _finish(
+            session, row, ApplicationStatus.DECLINED, checks, None, screening.earlier_ref
+        )
+    if facts is None:
+        return _finish(
+            session, row, ApplicationStatus.INCOMPLETE, checks, None, screening.earlier_ref
+        )
     # Required data must be fresh and whole; stale optional data is kept and flagged.
-    missing = [
-        r for r in facts.results() if r.kind in policy.required_data and r.quality != Quality.OK
-    ]
+    required = context.policy.required_data
+    missing = [r for r in facts.results() if r.kind in required and r.quality != Quality.OK]
     status = ApplicationStatus.INCOMPLETE if missing else ApplicationStatus.PENDING_DECISION
     return _finish(session, row, status, checks, facts, None)
 
 
-def _any_failed(checks: list[CheckResult]) -> bool:
+def _any_failed(checks: Sequence[CheckResult]) -> bool:
     return any(c.passed is False for c in checks)
 
 
+def _screen(
+    session: Session, clock: Clock, applicant: Applicant, context: OnboardingContext
+) -> Screening:
+    earlier = service.find_duplicate(
+        session,
+        person_index=applicant.person_index,
+        today=clock.today(),
+        window_days=context.duplicate_window_days,
+    )
+    if earlier is not None:
+        detail = f"applied as {earlier.application_ref} on {earlier.business_date}"
+        return Screening(
+            earlier.application_ref,
+            (CheckResult("duplicate", False, "duplicate_application", detail),),
+        )
+    return Screening(
+        None,
+        (
+            CheckResult("duplicate", True, "first_in_window"),
+            *_eligibility_checks(session, clock, applicant, context.policy),
+            *_shared_instrument_checks(session, applicant, context.policy),
+        ),
+    )
+
+
 def _store_application(
-    session: Session,
-    clock: Clock,
-    *,
-    request: ApplicationRequest,
-    vault: PiiVault,
-    policy: OnboardingPolicy,
+    session: Session, clock: Clock, *, gathered: Gathered, context: OnboardingContext
 ) -> Application:
     """The application row with encrypted identifiers; status and outcome set at the end."""
+    applicant, vault = gathered.applicant, context.vault
+    request = applicant.request
     row = Application(
-        application_ref=new_id("app"),
+        application_ref=gathered.application_ref,
         status=ApplicationStatus.PENDING_DECISION.value,
-        policy_version=policy.version,
+        policy_version=context.policy.version,
         business_date=clock.today(),
         received_at=clock.now(),
-        person_index=vault.blind_index("resident_id", request.resident.number),
-        mobile_index=vault.blind_index("mobile", request.mobile),
-        card_index=vault.blind_index("bank_card", request.bank_card),
+        person_index=applicant.person_index,
+        mobile_index=applicant.mobile_index,
+        card_index=applicant.card_index,
         pii_token=service.seal_pii(vault, request.pii()),
         pii_key_id=vault.active_key_id,
         masked_resident_id=mask_resident_id(request.resident.number),
@@ -183,19 +285,16 @@ def _number_checks(request: ApplicationRequest) -> list[CheckResult]:
 
 
 def _eligibility_checks(
-    session: Session,
-    clock: Clock,
-    request: ApplicationRequest,
-    person_index: str,
-    grants: Grants,
-    policy: OnboardingPolicy,
+    session: Session, clock: Clock, applicant: Applicant, policy: OnboardingPolicy
 ) -> list[CheckResult]:
     checks: list[CheckResult] = []
     if policy.require_invitation:
-        invited = service.is_invited(session, person_index=person_index, today=clock.today())
+        invited = service.is_invited(
+            session, person_index=applicant.person_index, today=clock.today()
+        )
         checks.append(CheckResult("invitation", invited, "invited" if invited else "not_invited"))
     for purpose in policy.required_consents:
-        given = purpose in grants
+        given = purpose in applicant.grants
         checks.append(
             CheckResult(
                 f"consent_{purpose.value}",
@@ -204,7 +303,7 @@ def _eligibility_checks(
                 "" if given else f"the applicant did not consent to {purpose.value}",
             )
         )
-    age = request.resident.age_on(clock.today())
+    age = applicant.request.resident.age_on(clock.today())
     if age < policy.legal_age_years:
         code, detail = "below_legal_age", f"age {age} is below {policy.legal_age_years}"
     else:
@@ -214,14 +313,14 @@ def _eligibility_checks(
 
 
 def _shared_instrument_checks(
-    session: Session, row: Application, policy: OnboardingPolicy
+    session: Session, applicant: Applicant, policy: OnboardingPolicy
 ) -> list[CheckResult]:
     """A card or mobile that other people applied with is a classic fraud-ring signal."""
     cards, mobiles = repository.other_people_sharing(
         session,
-        card_index=row.card_index,
-        mobile_index=row.mobile_index,
-        person_index=row.person_index,
+        card_index=applicant.card_index,
+        mobile_index=applicant.mobile_index,
+        person_index=applicant.person_index,
     )
     return [
         CheckResult(
@@ -238,28 +337,19 @@ def _shared_instrument_checks(
 
 
 def _verify_real_name(
-    session: Session,
-    clock: Clock,
-    request: ApplicationRequest,
-    grants: Grants,
-    context: OnboardingContext,
-    application_ref: str,
+    clock: Clock, applicant: Applicant, context: OnboardingContext
 ) -> ProviderResult[RealNameFacts]:
     source = context.sources.realname
-    grant = grants.get(ConsentPurpose.IDENTITY_VERIFICATION)
-    result: ProviderResult[RealNameFacts] = (
-        realname.verify(
-            source,
-            subject=request.subject,
-            grant=grant,
-            clock=clock,
-            max_age_days=context.policy.max_age_days(ProviderKind.REALNAME),
-        )
-        if grant
-        else not_asked(ProviderKind.REALNAME, source.name, clock, "not_consented")
+    grant = applicant.grants.get(ConsentPurpose.IDENTITY_VERIFICATION)
+    if grant is None:
+        return not_asked(ProviderKind.REALNAME, source.name, clock, "not_consented")
+    return realname.verify(
+        source,
+        subject=applicant.request.subject,
+        grant=grant,
+        clock=clock,
+        max_age_days=context.policy.max_age_days(ProviderKind.REALNAME),
     )
-    provider_service.record_results(session, results=[result], application_ref=application_ref)
-    return result
 
 
 def _real_name_checks(
@@ -293,19 +383,13 @@ def _real_name_checks(
 
 
 def _gather_facts(
-    session: Session,
-    clock: Clock,
-    request: ApplicationRequest,
-    identity: IdentityResult,
-    grants: Grants,
-    context: OnboardingContext,
-    application_ref: str,
+    clock: Clock, applicant: Applicant, identity: IdentityResult, context: OnboardingContext
 ) -> FactsBundle:
     sources, policy = context.sources, context.policy
-    subject = request.subject
+    request, subject = applicant.request, applicant.request.subject
 
     def consented(kind: ProviderKind) -> ConsentGrant | None:
-        return grants.get(PURPOSE_OF_KIND[kind])
+        return applicant.grants.get(PURPOSE_OF_KIND[kind])
 
     def skipped(kind: ProviderKind, source_name: str) -> ProviderResult[Any]:
         return not_asked(kind, source_name, clock, "not_consented")
@@ -355,10 +439,6 @@ def _gather_facts(
         clock=clock,
         policy=policy.macro,
         max_age_days=policy.max_age_days(ProviderKind.MACRO),
-    )
-    gathered = [bureau_result, income_result, vehicle_result, macro_result]
-    provider_service.record_results(
-        session, results=[r for r in gathered if r is not None], application_ref=application_ref
     )
     return FactsBundle(
         identity=identity,

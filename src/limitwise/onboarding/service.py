@@ -24,6 +24,12 @@ from limitwise.providers.schemas import ConsentGrant, ConsentPurpose
 PII_FIELD = "application_pii"
 
 
+def grant_consents(consents: Sequence[ConsentInput]) -> dict[ConsentPurpose, ConsentGrant]:
+    """The grants that let providers be called, one per consent (one per purpose), with
+    the references their records will be stored under."""
+    return {c.purpose: ConsentGrant(c.purpose, new_id("cns"), c.text_version) for c in consents}
+
+
 def record_consents(
     session: Session,
     clock: Clock,
@@ -31,25 +37,24 @@ def record_consents(
     application_id: int,
     person_index: str,
     consents: Sequence[ConsentInput],
-) -> dict[ConsentPurpose, ConsentGrant]:
-    """Store each consent; hand back the grants that let providers be called."""
-    rows = [
-        ConsentRecord(
-            consent_ref=new_id("cns"),
-            application_id=application_id,
-            person_index=person_index,
-            purpose=consent.purpose.value,
-            text_version=consent.text_version,
-            granted_at=consent.granted_at,
-            recorded_at=clock.now(),
-        )
-        for consent in consents
-    ]
-    repository.add_all(session, rows)
-    return {
-        consent.purpose: ConsentGrant(consent.purpose, row.consent_ref, row.text_version)
-        for consent, row in zip(consents, rows, strict=True)
-    }
+    grants: dict[ConsentPurpose, ConsentGrant],
+) -> None:
+    """Store each consent under the reference its grant carried to the providers."""
+    repository.add_all(
+        session,
+        [
+            ConsentRecord(
+                consent_ref=grants[consent.purpose].consent_ref,
+                application_id=application_id,
+                person_index=person_index,
+                purpose=consent.purpose.value,
+                text_version=consent.text_version,
+                granted_at=consent.granted_at,
+                recorded_at=clock.now(),
+            )
+            for consent in consents
+        ],
+    )
 
 
 def find_duplicate(
