@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from rich.console import Console
 
 from limitwise.api.app import create_app
@@ -18,9 +19,18 @@ from tests.net import free_port
 
 
 @pytest.fixture
-def api(db_url: str) -> Iterator[httpx.Client]:
+def api_app(db_url: str) -> Iterator[FastAPI]:
+    """The application serving a demo book of three accounts (its engine is
+    ``app.state.engine``)."""
     assert run_demo(db_url, accounts=3, console=Console(file=io.StringIO())) == 0
     app = create_app(db_url)
+    yield app
+    app.state.engine.dispose()
+
+
+@pytest.fixture
+def api(api_app: FastAPI) -> Iterator[httpx.Client]:
+    app = api_app
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -33,4 +43,3 @@ def api(db_url: str) -> Iterator[httpx.Client]:
         yield client
     server.should_exit = True
     thread.join(timeout=10)
-    app.state.engine.dispose()

@@ -4,11 +4,17 @@ server used to keep the date it started with: the draw was refused and the repay
 replayed the account as backdated)."""
 
 import datetime as dt
+import threading
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from limitwise.cli import app
 from limitwise.demo import DEMO_DATE
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import make_engine
+from limitwise.servicing.flows import close_through
 
 DRAW = {"amount": "1000.00", "repayment_type": "daily", "term_months": 3}
 NEXT_DAY = DEMO_DATE + dt.timedelta(days=1)
@@ -36,4 +42,43 @@ def test_draw_cob_draw_repay_on_one_running_server(api, db_url):
     assert repaid.json()["replayed"] is False
     events = api.get("/accounts/DEMO-002").json()["events"]
     assert "replayed" not in {event["kind"] for event in events}
+    assert api.get("/ledger/trial-balance").json()["ok"] is True
+
+
+def test_a_cob_finishing_right_after_a_request_read_its_date_does_not_refuse_it(
+    api, api_app, db_url
+):
+    """Close of business of D runs to its end the moment the transaction in which the
+    request read the business date commits. The date is read inside the endpoint's own
+    transaction, so COB lands after the draw, which is on D and which COB then closes (the
+    date used to be read in a transaction of its own: COB landed between the two, closed D
+    and the draw was refused with 422 business_day_closed)."""
+    engine = api_app.state.engine
+    read_date = threading.local()
+    closes = []
+
+    def saw(_conn, _cursor, statement, *_args):
+        if "FROM business_dates" in statement:
+            read_date.seen = True
+
+    def committed(session):
+        if session.bind is engine and getattr(read_date, "seen", False) and not closes:
+            cob_engine = make_engine(db_url)
+            try:
+                closes.append(close_through(cob_engine, Clock.fixed(DEMO_DATE), through=DEMO_DATE))
+            finally:
+                cob_engine.dispose()
+
+    event.listen(engine, "after_cursor_execute", saw)
+    event.listen(Session, "after_commit", committed)
+    try:
+        drew = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "d1"})
+    finally:
+        event.remove(Session, "after_commit", committed)
+        event.remove(engine, "after_cursor_execute", saw)
+    assert drew.status_code == 201, drew.text
+    assert drew.json()["drawn_on"] == DEMO_DATE.isoformat()
+    ((report, dates),) = closes
+    assert report.ok and dates.business_date == NEXT_DAY
+    assert api.get("/health").json()["business_date"] == NEXT_DAY.isoformat()
     assert api.get("/ledger/trial-balance").json()["ok"] is True

@@ -4,12 +4,14 @@ business, and every rule a close-of-business date can break is refused at once."
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from limitwise.businessdate import service as business_dates
+from limitwise.businessdate.flows import dated_unit_of_work
 from limitwise.cli import app
 from limitwise.kit.clock import Clock, wall_today
 from limitwise.kit.db import unit_of_work
@@ -105,3 +107,26 @@ def test_a_rerun_for_an_earlier_day_moves_nothing_back(engine):
     close_through(engine, Clock.fixed(START), through=dt.date(2026, 1, 9))
     close_through(engine, Clock.fixed(START), through=dt.date(2026, 1, 7))
     assert dates(engine).business_date == dt.date(2026, 1, 10)
+
+
+def test_the_date_stays_still_under_a_transaction_that_read_it(engine):
+    """A close of business that finishes while a request uses the business date waits for
+    the request to end before it advances the date (PostgreSQL: a shared advisory lock
+    against the change's exclusive one; SQLite: BEGIN IMMEDIATE)."""
+    simulation(engine)
+    advanced = threading.Event()
+
+    def record_cob() -> None:
+        with unit_of_work(engine) as session:
+            business_dates.record_cob(session, Clock.fixed(START), through=START)
+        advanced.set()
+
+    with dated_unit_of_work(engine) as (session, clock):
+        change = threading.Thread(target=record_cob)
+        change.start()
+        assert not advanced.wait(timeout=1.0)  # the change waits for this transaction
+        assert business_dates.business_date(session) == clock.today() == START
+    change.join(timeout=30)
+    assert advanced.is_set() and dates(engine).business_date == START + dt.timedelta(days=1)
+    with dated_unit_of_work(engine) as (_session, clock):
+        assert clock.today() == START + dt.timedelta(days=1)

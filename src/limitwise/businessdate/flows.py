@@ -1,10 +1,13 @@
-"""The business date for commands that own their transactions (the CLI)."""
+"""The business date for commands that own their transactions (the CLI, the API)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
 from limitwise.businessdate import service
 from limitwise.kit.clock import Clock
@@ -16,3 +19,11 @@ def command_clock(engine: Engine, as_of: dt.date | None = None) -> Clock:
     may backdate, or on a simulation book name any date."""
     with unit_of_work(engine) as session:
         return service.clock_for(session, as_of)
+
+
+@contextmanager
+def dated_unit_of_work(engine: Engine) -> Iterator[tuple[Session, Clock]]:
+    """One transaction and the business date read inside it, held until it ends: a close of
+    business cannot move the date between reading it and using it."""
+    with unit_of_work(engine) as session:
+        yield session, service.held_clock(session)

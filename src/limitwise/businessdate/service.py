@@ -61,6 +61,15 @@ def clock(session: Session) -> Clock:
     return Clock(business_date(session))
 
 
+def held_clock(session: Session) -> Clock:
+    """A clock on the stored business date, which stays the business date until the
+    transaction ends: a close of business finishing meanwhile waits to advance it."""
+    row = repository.hold(session)
+    if row is None:
+        raise _missing()
+    return Clock(row.business_date)
+
+
 def clock_for(session: Session, as_of: dt.date | None) -> Clock:
     """The stored business date, or an explicit ``as_of``: a past date is backdating (the
     services decide whether it is allowed); a future one only on a simulation book."""

@@ -13,7 +13,6 @@ from fastapi import APIRouter, Depends, Header, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from limitwise.api.runtime import Runtime, runtime
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.fields import AmountFen, Ref, WholeNumber
 from limitwise.servicing import service
 from limitwise.servicing.schedule import RepaymentType
@@ -42,17 +41,17 @@ class RepaymentCreate(BaseModel):
 
 @router.get("")
 def list_accounts(rt: Annotated[Runtime, Depends(runtime)]) -> list[dict[str, Any]]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, clock):
         return [
-            _summary(asdict(service.account_state(session, ref=ref, as_of=rt.business_date)))
+            _summary(asdict(service.account_state(session, ref=ref, as_of=clock.today())))
             for ref in service.account_refs(session)
         ]
 
 
 @router.get("/{ref}")
 def get_account(ref: AccountRef, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
-    with unit_of_work(rt.engine) as session:
-        state = asdict(service.account_state(session, ref=ref, as_of=rt.business_date))
+    with rt.transaction() as (session, clock):
+        state = asdict(service.account_state(session, ref=ref, as_of=clock.today()))
         state["events"] = service.account_events(session, ref=ref)
     return state
 
@@ -61,10 +60,10 @@ def get_account(ref: AccountRef, rt: Annotated[Runtime, Depends(runtime)]) -> di
 def create_draw(
     ref: AccountRef, body: DrawCreate, key: IdempotencyKey, rt: Annotated[Runtime, Depends(runtime)]
 ) -> dict[str, Any]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, clock):
         result = service.draw(
             session,
-            rt.clock(),
+            clock,
             account_ref=ref,
             amount_fen=body.amount,
             repayment_type=body.repayment_type.value,
@@ -81,10 +80,8 @@ def create_repayment(
     key: IdempotencyKey,
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> dict[str, Any]:
-    with unit_of_work(rt.engine) as session:
-        result = service.repay(
-            session, rt.clock(), account_ref=ref, amount_fen=body.amount, key=key
-        )
+    with rt.transaction() as (session, clock):
+        result = service.repay(session, clock, account_ref=ref, amount_fen=body.amount, key=key)
     return result.to_dict()
 
 
