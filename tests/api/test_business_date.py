@@ -10,11 +10,12 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from limitwise.businessdate import service as business_dates
 from limitwise.cli import app
 from limitwise.demo import DEMO_DATE
 from limitwise.kit.clock import Clock
-from limitwise.kit.db import make_engine
-from limitwise.servicing.flows import close_through
+from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.servicing.flows import close_through, run_cob
 
 DRAW = {"amount": "1000.00", "repayment_type": "daily", "term_months": 3}
 NEXT_DAY = DEMO_DATE + dt.timedelta(days=1)
@@ -82,3 +83,39 @@ def test_a_cob_finishing_right_after_a_request_read_its_date_does_not_refuse_it(
     assert report.ok and dates.business_date == NEXT_DAY
     assert api.get("/health").json()["business_date"] == NEXT_DAY.isoformat()
     assert api.get("/ledger/trial-balance").json()["ok"] is True
+
+
+def test_mid_cob_a_closed_account_asks_for_a_retry_then_serves_the_next_day(api, db_url):
+    """Close of business has closed every account through D but not yet advanced the date
+    (its last step): a draw or repayment dated D on a closed account answers 503 with
+    Retry-After and applies nothing (it used to be refused as on a closed day, and the
+    repayment replayed the account as backdated); once the date moves they are on D+1."""
+    engine = make_engine(db_url)
+    try:
+        report = run_cob(engine, Clock.fixed(DEMO_DATE), as_of=DEMO_DATE)
+        assert report.ok
+        before = api.get("/accounts/DEMO-002").json()
+        for path, body in (("draws", DRAW), ("repayments", {"amount": "500.00"})):
+            busy = api.post(
+                f"/accounts/DEMO-002/{path}", json=body, headers={"Idempotency-Key": path}
+            )
+            assert busy.status_code == 503, busy.text
+            assert busy.json()["code"] == "cob_in_progress" and busy.headers["Retry-After"] == "5"
+        assert api.get("/accounts/DEMO-002").json() == before
+        with unit_of_work(engine) as session:
+            business_dates.record_cob(session, Clock.fixed(DEMO_DATE), through=DEMO_DATE)
+    finally:
+        engine.dispose()
+    drew = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "draws"})
+    assert drew.status_code == 201, drew.text
+    assert drew.json()["drawn_on"] == NEXT_DAY.isoformat()
+    repaid = api.post(
+        "/accounts/DEMO-002/repayments",
+        json={"amount": "500.00"},
+        headers={"Idempotency-Key": "repayments"},
+    )
+    assert repaid.status_code == 201, repaid.text
+    assert (repaid.json()["effective_date"], repaid.json()["replayed"]) == (
+        NEXT_DAY.isoformat(),
+        False,
+    )

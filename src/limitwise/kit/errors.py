@@ -15,6 +15,8 @@ class LimitwiseError(Exception):
 
     code: str = "error"
     http_status: int = 400
+    #: For a refusal that passes by itself: how long to wait before sending it again.
+    retry_after_seconds: int | None = None
 
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message)

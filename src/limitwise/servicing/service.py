@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from limitwise.businessdate import service as business_dates
 from limitwise.kit.clock import Clock
-from limitwise.kit.errors import Conflict, InvalidInput, NotFound, Refused
+from limitwise.kit.errors import Conflict, InvalidInput, LimitwiseError, NotFound, Refused
 from limitwise.kit.ids import new_id
 from limitwise.kit.money import format_yuan
 from limitwise.ledger import service as ledger
@@ -70,6 +71,15 @@ class AccountDelinquent(Refused):
 
 class CreditBalanceAboveCap(Refused):
     code = "credit_balance_above_cap"
+
+
+class CobInProgress(LimitwiseError):
+    """Close of business has closed the account's day but not yet advanced the business
+    date: the request is dated on the next day once it has."""
+
+    code = "cob_in_progress"
+    http_status = 503
+    retry_after_seconds = 5
 
 
 # --- products and accounts -------------------------------------------------------------------
@@ -238,6 +248,7 @@ def draw(
 
     def action() -> DrawResult:
         account = _lock(session, account_ref)
+        _check_no_cob_in_flight(session, account)
         _check_can_draw(account, clock)
         product = _product_of(session, account)
         _check_not_delinquent(session, account, product, clock.today())
@@ -356,6 +367,8 @@ def repay(
                 "amount must be greater than zero", field="amount", code="amount_not_positive"
             )
         account = _lock(session, account_ref)
+        if effective_date is None:  # dated by the business date, not backdated by the caller
+            _check_no_cob_in_flight(session, account)
         if effective < account.opened_on:
             raise InvalidInput(
                 f"a repayment cannot be dated before the account opened on {account.opened_on}",
@@ -707,6 +720,20 @@ def _check_line_in_product(product: ProductSpec, line_fen: int) -> None:
             f"{product.min_line}–{product.max_line}",
             field="line",
             code="line_out_of_product_range",
+        )
+
+
+def _check_no_cob_in_flight(session: Session, account: CreditAccount) -> None:
+    """Under the account's lock: an account closed through the stored business date is one
+    a close of business has closed and not yet moved the date past. Dated on that day, a
+    draw would be refused as on a closed day and a repayment replay the account."""
+    closed = account.cob_through
+    if closed is not None and closed >= business_dates.business_date(session):
+        raise CobInProgress(
+            f"close of business has closed {closed} for account {account.ref} but not yet "
+            "advanced the business date (a run in progress, or one that stopped before its "
+            "end: `cob run` finishes it); retry shortly",
+            field="account",
         )
 
 
