@@ -202,13 +202,9 @@ def record_application(
     checks += gathered.real_name_checks
     facts = gathered.facts
     if _any_failed(checks):
-        return _finish(
-            session, row, ApplicationStatus.DECLINED, checks, None, screening.earlier_ref
-        )
+        return _finish(session, row, ApplicationStatus.DECLINED, checks, None, None)
     if facts is None:
-        return _finish(
-            session, row, ApplicationStatus.INCOMPLETE, checks, None, screening.earlier_ref
-        )
+        return _finish(session, row, ApplicationStatus.INCOMPLETE, checks, None, None)
     # Required data must be fresh and whole; stale optional data is kept and flagged.
     required = context.policy.required_data
     missing = [r for r in facts.results() if r.kind in required and r.quality != Quality.OK]
