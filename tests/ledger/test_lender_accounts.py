@@ -4,7 +4,7 @@ of their legs, so no transaction waits on them and they are no hot row."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
@@ -81,3 +81,24 @@ def test_postings_to_one_income_account_never_wait_for_each_other(
     with unit_of_work(engine) as session:
         assert ledger.balance(session, INCOME).balance_fen == -7
         assert check_trial_balance(session).ok
+
+
+def test_opening_a_credit_account_never_sums_the_lender_wide_legs(
+    engine: Engine, clock: Clock
+) -> None:
+    """A lender-wide balance is a sum over every leg in the book: opening one more credit
+    account (every approval does) must not compute it, or it would slow as the book grows."""
+    open_books(engine, clock, "A", 1000_00)
+    draw(engine, clock, "A", 250_00)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement.lower())
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        open_books(engine, clock, "B", 1000_00)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert any("insert into ledger_accounts" in s for s in statements)
+    assert [s for s in statements if "sum(journal_legs.amount_fen)" in s] == []

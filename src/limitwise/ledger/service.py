@@ -68,6 +68,32 @@ def open_account(
 
     An account without an owner is lender-wide: it keeps no stored balance, so it can have
     neither a debit limit nor a strict normal balance (nothing would check them)."""
+    account = _ensure_account(
+        session,
+        clock,
+        code=code,
+        kind=kind,
+        purpose=purpose,
+        owner_ref=owner_ref,
+        debit_limit_fen=debit_limit_fen,
+        strict_normal_balance=strict_normal_balance,
+    )
+    return _balance_of(session, account)
+
+
+def _ensure_account(
+    session: Session,
+    clock: Clock,
+    *,
+    code: str,
+    kind: AccountKind,
+    purpose: str,
+    owner_ref: str | None = None,
+    debit_limit_fen: int | None = None,
+    strict_normal_balance: bool = False,
+) -> AccountRow:
+    """The account, opened if missing, without its balance: a lender-wide balance is a sum
+    over every leg in the book, which opening a credit account must not pay for."""
     if owner_ref is None and (debit_limit_fen is not None or strict_normal_balance):
         raise InvalidInput(
             f"lender-wide account {code!r} cannot have a debit limit or a strict balance",
@@ -90,13 +116,13 @@ def open_account(
         )
         existing = repository.find_account(session, code)
         assert existing is not None
-    return _balance_of(session, existing)
+    return existing
 
 
 def ensure_lender_accounts(session: Session, clock: Clock) -> None:
     """Open the lender-wide accounts (funding, income, write-off) if they are missing."""
     for purpose, kind in LENDER_ACCOUNT_KINDS.items():
-        open_account(session, clock, code=lender_code(purpose), kind=kind, purpose=purpose.value)
+        _ensure_account(session, clock, code=lender_code(purpose), kind=kind, purpose=purpose.value)
 
 
 def open_credit_books(session: Session, clock: Clock, *, owner_ref: str, line_fen: int) -> None:
@@ -104,7 +130,7 @@ def open_credit_books(session: Session, clock: Clock, *, owner_ref: str, line_fe
     _check_line(line_fen)
     ensure_lender_accounts(session, clock)
     for purpose, kind in CREDIT_ACCOUNT_KINDS.items():
-        open_account(
+        _ensure_account(
             session,
             clock,
             code=credit_code(owner_ref, purpose),
