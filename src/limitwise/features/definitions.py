@@ -207,7 +207,7 @@ def _episodes(src: Sources, as_of: dt.date) -> pl.LazyFrame:
     """Lateness episodes from the bucket moves: one starts when the account leaves the
     first bucket (dated back to its first late day) and ends when it returns; an ended
     episode's worst is its length. Per account: the worst ended in each window, the last
-    cure, and whether an episode is still open."""
+    cure, and the start of the last episode (still open when no end followed it)."""
     moves = (
         src.lazy("signals")
         .filter(pl.col("kind") == "bucket_changed")
@@ -236,6 +236,7 @@ def _episodes(src: Sources, as_of: dt.date) -> pl.LazyFrame:
             pl.col("worst").filter(ago <= days).max().alias(f"{name}_ended")
             for name, days in DPD_WINDOWS_DAYS.items()
         ),
+        pl.col("started").filter(starts).last().alias("last_started"),
         pl.col("as_of").filter(ends).max().alias("last_cure"),
         pl.col("event_id").filter(starts).max().alias("last_start_id"),
         pl.col("event_id").filter(ends).max().alias("last_end_id"),
@@ -472,6 +473,11 @@ def plan(src: Sources, as_of: dt.date) -> pl.LazyFrame:
     ):
         frame = frame.join(part, on="account_id", how="left")
     open_episode = pl.col("last_start_id").fill_null(0) > pl.col("last_end_id").fill_null(0)
+    # An open episode's worst so far: the days past due it reached on the as-of date (the
+    # account may have been cured today, before close of business saw it).
+    open_worst = pl.when(open_episode).then(
+        (pl.lit(as_of) - pl.col("last_started")).dt.total_days() + 1
+    )
     low, high = RISK_APPETITE_BOUNDS
     macro = None if src.macro is None else float(src.macro)
     risk_appetite = pl.lit(macro) if macro is not None else pl.col("risk_appetite")
@@ -479,7 +485,9 @@ def plan(src: Sources, as_of: dt.date) -> pl.LazyFrame:
     return frame.with_columns(
         pl.lit("existing").alias("segment"),
         *(
-            pl.max_horizontal("dpd_now", pl.col(f"{name}_ended").fill_null(0)).alias(name)
+            pl.max_horizontal("dpd_now", pl.col(f"{name}_ended").fill_null(0), open_worst)
+            .cast(pl.Int64)
+            .alias(name)
             for name in DPD_WINDOWS_DAYS
         ),
         pl.when((pl.col("dpd_now") > 0) | open_episode)

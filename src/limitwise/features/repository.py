@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, TypeAlias
 
-from sqlalchemy import Row, Select, and_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from limitwise.features.models import MacroFact
@@ -38,6 +38,15 @@ SIGNAL_KINDS = (
 
 
 AnySelect: TypeAlias = "Select[*tuple[Any, ...]]"
+
+
+def _paid_by(as_of: dt.date) -> ColumnElement[bool]:
+    """Money in by ``as_of``: repayments dated up to it, and what close of business took
+    from the credit balance on the days before it (COB closes ``as_of`` after it)."""
+    return or_(
+        Allocation.effective_date < as_of,
+        and_(Allocation.effective_date == as_of, Allocation.repayment_id.is_not(None)),
+    )
 
 
 def _only(stmt: AnySelect, column: Any, account_id: int | None) -> AnySelect:
@@ -116,7 +125,7 @@ def source_queries(as_of: dt.date, account_id: int | None = None) -> dict[str, A
             .join(Instalment, Instalment.id == Allocation.instalment_id)
             .where(
                 Allocation.superseded.is_(False),
-                Allocation.effective_date <= as_of,
+                _paid_by(as_of),
                 Allocation.component.in_((Component.PRINCIPAL.value, Component.INTEREST.value)),
             ),
             Allocation.credit_account_id,
