@@ -597,6 +597,8 @@ def _line_fields(session: Session, ref: str) -> dict[str, Any]:
             "timing": last.timing,
             "trigger": last.trigger,
             "line": format_yuan(last.new_line_fen),
+            "proposed": format_yuan(last.proposed_line_fen),
+            "guards": [a["guard"] for a in last.adjustments if a["guard"] != "no_increase"],
             "blocked_by": [
                 a["detail"].split(" ", 1)[0]
                 for a in last.adjustments
