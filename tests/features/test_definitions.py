@@ -94,7 +94,7 @@ def test_a_late_account_worked_by_hand(book: Engine) -> None:
     assert got["current_line_fen"] == 8_000_00
     assert got["utilisation_now"] == 3_000_00 / 8_000_00
     # Month-ends since opening: 31 Jan (line ¥10,000) and 28 Feb (line ¥8,000).
-    assert got["utilisation_avg_6m"] == (0.3 + 0.375) / 2
+    assert got["utilisation_avg_6m"] == (300_000 + 375_000) / 2_000_000
     assert got["months_since_last_line_change"] == 1  # 10 Feb → 10 Mar
     assert got["months_since_last_activity"] == 2  # the draw on 5 Jan
     assert got["draws_last_7d"] == 0

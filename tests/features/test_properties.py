@@ -228,7 +228,7 @@ class Book:
 def _check_paths_agree(book: Book, as_of: dt.date) -> pl.DataFrame:
     whole = book.whole_book(as_of)
     assert whole.height == len(book.refs)
-    assert_frame_equal(whole, book.one_by_one(as_of))
+    assert_frame_equal(whole, book.one_by_one(as_of), check_exact=True)
     by_ref = {row["ref"]: row for row in whole.iter_rows(named=True)}
     for ref, values in zip(book.refs, book.rows_of_source(as_of), strict=True):
         assert values == {name: by_ref[ref][name] for name in features.FEATURES}
@@ -257,7 +257,7 @@ def test_both_paths_agree_and_nothing_after_the_as_of_date_leaks_in(
             book.wait(gap)
             for s in after:
                 book.run(s)
-            assert_frame_equal(book.whole_book(as_of), seen)
+            assert_frame_equal(book.whole_book(as_of), seen, check_exact=True)
             _check_paths_agree(book, book.day)
         finally:
             engine.dispose()

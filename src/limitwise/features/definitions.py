@@ -55,6 +55,8 @@ DPD_WINDOWS_DAYS = {"dpd_max_3m": 92, "dpd_max_12m": 366}
 EARLY_PAYOFF_WINDOW_DAYS = 365
 UTILISATION_MONTHS = 6
 UTILISATION_MAX = 2.0
+#: The 6-month average is exact to a millionth of the line.
+UTILISATION_SCALE = 1_000_000
 RISK_APPETITE_BOUNDS = (0.5, 1.5)
 FIRST_BUCKET = "M0"
 
@@ -334,10 +336,13 @@ def _utilisation(src: Sources, as_of: dt.date) -> pl.LazyFrame:
         pl.col("line_fen").alias("current_line_fen"),
         pl.col("utilisation").alias("utilisation_now"),
     )
+    # Summed in millionths (integers: exact in any order, so the book and one account agree
+    # to the last bit), divided once.
+    millionths = (pl.col("utilisation") * UTILISATION_SCALE).round().cast(pl.Int64)
     month_end = (
         balances.filter(~pl.col("is_now"))
         .group_by("account_id")
-        .agg(pl.col("utilisation").mean().alias("utilisation_avg_6m"))
+        .agg((millionths.sum() / (pl.len() * UTILISATION_SCALE)).alias("utilisation_avg_6m"))
     )
     return now.join(month_end, on="account_id", how="left").with_columns(
         pl.col("utilisation_avg_6m").fill_null(pl.col("utilisation_now"))

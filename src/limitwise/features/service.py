@@ -149,8 +149,11 @@ def record_macro(
     )
 
 
-def _row(frame: pl.DataFrame) -> dict[str, Any]:
-    return {name: frame[name][0] for name in FEATURES}
+def _behaviour_points(card: Scorecard, row: dict[str, Any]) -> int:
+    """One row scored by the scalar serving path (the scoring domain proves it equal to
+    :func:`score_frame`; the property tests prove the features equal either way)."""
+    inputs = {name: row[column] for name, column in BEHAVIOUR_INPUTS.items()}
+    return max(SCORE_BOUNDS[0], min(SCORE_BOUNDS[1], score_row(card, inputs).score))
 
 
 # --- the line service's feature source -------------------------------------------------------
@@ -184,10 +187,12 @@ class PolicyFeatures:
         if account_id is None:
             raise NotFound(f"no credit account {ref!r}", field="account")
         card = scoring.live_scorecard(session, purpose=Purpose.BEHAVIOUR)
-        sources = load_sources(session, as_of=as_of, account_id=account_id)
-        frame = build(sources, as_of=as_of, card=card)
+        frame = plan(load_sources(session, as_of=as_of, account_id=account_id), as_of).collect()
         if frame.is_empty():
             raise NotFound(f"credit account {ref} was not open on {as_of}", field="as_of")
-        values = _row(frame)
-        missing = () if frame["has_application"][0] else tuple(f"application.{n}" for n in CARRIED)
-        return FeatureRow(values, missing, {card.version: int(values["behaviour_score"])})
+        row = frame.row(0, named=True)
+        points = _behaviour_points(card, row)
+        values = {name: row[name] for name in FEATURES - {"behaviour_score"}}
+        values["behaviour_score"] = points
+        missing = () if row["has_application"] else tuple(f"application.{n}" for n in CARRIED)
+        return FeatureRow(values, missing, {card.version: points})
