@@ -151,6 +151,20 @@ def fetch(session: Session, stmt: AnySelect) -> Sequence[Row[*tuple[Any, ...]]]:
     return session.execute(stmt).all()
 
 
+def copy_csv(session: Session, stmt: AnySelect) -> bytes | None:
+    """On PostgreSQL, the rows of ``stmt`` as CSV through ``COPY ... TO STDOUT`` in the
+    session's transaction (the bulk path: no Python object per row); None elsewhere. The
+    statements hold only dates, numbers and constant names, rendered as escaped literals."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    sql = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)") as copy:
+        return b"".join(bytes(chunk) for chunk in copy)
+
+
 def product_definitions(session: Session) -> dict[int, str]:
     """Each product's stored definition (JSON text), by id: a handful of rows."""
     rows = session.execute(select(Product.id, Product.definition_json)).all()

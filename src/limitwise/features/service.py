@@ -91,15 +91,18 @@ def check_policy(policy: str, features: Iterable[str]) -> None:
 # --- the book --------------------------------------------------------------------------------
 
 
+def _frame(session: Session, stmt: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """The statement's rows as a frame: bulk CSV where the database offers it, else rows."""
+    csv = repository.copy_csv(session, stmt)
+    if csv is None:
+        return pl.DataFrame(repository.fetch(session, stmt), schema=schema, orient="row")
+    return pl.read_csv(csv, has_header=False, new_columns=list(schema), schema=schema)
+
+
 def load_sources(session: Session, *, as_of: dt.date, account_id: int | None = None) -> Sources:
     """Read every row the definitions need, as of ``as_of`` (one account, or the book)."""
     frames = {
-        name: pl.DataFrame(
-            repository.fetch(session, stmt),
-            schema=SCHEMAS[name],
-            orient="row",
-            infer_schema_length=0,
-        )
+        name: _frame(session, stmt, SCHEMAS[name])
         for name, stmt in repository.source_queries(as_of, account_id).items()
     }
     frames["products"] = pl.DataFrame(
