@@ -1,6 +1,7 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
 from limitwise.businessdate import models as businessdate_models
+from limitwise.features import models as features_models
 from limitwise.ledger import models as ledger_models
 from limitwise.lines import models as lines_models
 from limitwise.onboarding import models as onboarding_models
@@ -11,6 +12,7 @@ from limitwise.servicing import models as servicing_models
 
 __all__ = [
     "businessdate_models",
+    "features_models",
     "ledger_models",
     "lines_models",
     "onboarding_models",

@@ -20,7 +20,7 @@ def test_scenarios_are_shipped() -> None:
     names = {path.stem for path in SCENARIOS}
     assert {"worked_example", "refusals", "backdated_repayment", "overdue_buckets"} <= names
     seeds = {"car_owner_sub_line", "risk_cut_not_minor_late", "repaid_everything"}
-    seeds |= {"inactive_notice", "no_growth_named"}
+    seeds |= {"inactive_notice", "no_growth_named", "growth"}
     assert seeds <= names
 
 

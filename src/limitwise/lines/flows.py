@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from limitwise.businessdate.service import BookDates
+from limitwise.features.service import PolicyFeatures
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.kit.settings import Settings, get_settings
 from limitwise.lines import defaults, service
-from limitwise.lines.book_features import BookFeatures
 from limitwise.lines.rules import rules_from_settings
 from limitwise.lines.schemas import ApplicationDecision
 from limitwise.lines.service import LineContext
@@ -39,7 +39,7 @@ def default_context(settings: Settings | None = None) -> LineContext:
     """The line service as configured: rules file, policy key, the book's features."""
     settings = settings or get_settings()
     return LineContext(
-        features=BookFeatures(),
+        features=PolicyFeatures(),
         rules=rules_from_settings(settings),
         policy_key=settings.line_policy_key,
     )

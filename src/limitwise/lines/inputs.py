@@ -1,12 +1,14 @@
 """What the line service needs from the features domain: the policy's features for one
 applicant or one account, as of a business date, with the inputs that were missing.
 
-``limitwise.features`` implements this; tests may hand the service fixed rows.
+``limitwise.features.service.PolicyFeatures`` implements this; tests may hand the service
+fixed rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -25,6 +27,9 @@ class FeatureRow:
 
 
 class FeatureSource(Protocol):
+    def check(self, policy: str, features: Iterable[str]) -> None:
+        """Refuse (naming them) features of ``policy`` this source cannot compute."""
+
     def applicant(
         self, session: Session, *, outcome: ApplicationOutcome, as_of: dt.date
     ) -> FeatureRow: ...

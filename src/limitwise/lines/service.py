@@ -96,8 +96,9 @@ def decide_application(
         )
     as_of = clock.today()
     person = onboarding.person_of(session, application_ref=outcome.application_ref)
+    evaluator = _checked_evaluator(session, context)
     row = context.features.applicant(session, outcome=outcome, as_of=as_of)
-    decision = _evaluate(session, context, row)
+    decision = evaluator.evaluate(row.values)
     product_code = context.products[str(row.values.get("product", "standard"))]
     product = servicing.product_named(session, product_code)
     standing = Standing(
@@ -186,8 +187,9 @@ def _review(
     account_id = servicing.lock_account(session, ref)
     as_of = clock.today()
     state = servicing.account_state(session, ref=ref, as_of=as_of)
+    evaluator = _checked_evaluator(session, context)
     row = context.features.account(session, ref=ref, as_of=as_of)
-    decision = _evaluate(session, context, row)
+    decision = evaluator.evaluate(row.values)
     standing = _standing(session, state, account_id, row, context.rules, as_of)
     disposal = _settle_with_pending(
         session,
@@ -313,8 +315,12 @@ def live_evaluator(session: Session, policy_key: str) -> PolicyEvaluator:
     return evaluator
 
 
-def _evaluate(session: Session, context: LineContext, row: FeatureRow) -> Decision:
-    return live_evaluator(session, context.policy_key).evaluate(row.values)
+def _checked_evaluator(session: Session, context: LineContext) -> PolicyEvaluator:
+    """The live policy, once the feature source has agreed it can compute what it reads."""
+    evaluator = live_evaluator(session, context.policy_key)
+    policy = evaluator.policy
+    context.features.check(f"{policy.key}@{policy.version}", evaluator.required)
+    return evaluator
 
 
 def _proposal(decision: Decision) -> Proposal:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from limitwise.businessdate import service as business_dates
+from limitwise.features import service as features
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
@@ -146,7 +148,7 @@ class PublishPolicy(_Strict):
 
 
 class SetMacro(_Strict):
-    risk_appetite: float
+    risk_appetite: Decimal
 
 
 class AdvanceTo(_Strict):
@@ -455,14 +457,7 @@ class _Runner:
                 payload=payload,
             )
         elif isinstance(command, SetMacro):
-            for ref in service.account_refs(session):
-                service.record_event(
-                    session,
-                    clock,
-                    ref=ref,
-                    kind="macro",
-                    payload={"risk_appetite": command.risk_appetite},
-                )
+            features.record_macro(session, clock, risk_appetite=command.risk_appetite)
         elif isinstance(command, PublishPolicy):
             policy_service.publish(session, clock, source_yaml=_policy_text(command.source))
 
@@ -602,6 +597,8 @@ def _line_fields(session: Session, ref: str) -> dict[str, Any]:
             "timing": last.timing,
             "trigger": last.trigger,
             "line": format_yuan(last.new_line_fen),
+            "proposed": format_yuan(last.proposed_line_fen),
+            "guards": [a["guard"] for a in last.adjustments if a["guard"] != "no_increase"],
             "blocked_by": [
                 a["detail"].split(" ", 1)[0]
                 for a in last.adjustments
