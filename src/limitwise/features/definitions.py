@@ -429,15 +429,9 @@ def _carried(src: Sources) -> pl.LazyFrame:
         .select(
             "account_id",
             pl.lit(True).alias("has_application"),
-            *(
-                pl.col("features_json").str.json_path_match(f"$.{name}").alias(name)
-                for name in CARRIED
-            ),
+            pl.col("features_json").str.json_decode(pl.Struct(CARRIED)).alias("carried"),
         )
-        .with_columns(
-            pl.col("kyc_verified") == "true",
-            *(pl.col(n).cast(t) for n, t in CARRIED.items() if n != "kyc_verified"),
-        )
+        .unnest("carried")
     )
 
 
