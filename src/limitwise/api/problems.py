@@ -90,7 +90,14 @@ def _refusal(_: Request, exc: Exception) -> JSONResponse:
         items = [ProblemItem(field=exc.field, rule=exc.code, message=exc.message)]
     else:  # a refusal of the request as a whole, not of one of its fields
         items = []
-    return problem_response(exc.http_status, exc.code, exc.message, field=exc.field, problems=items)
+    return problem_response(
+        exc.http_status,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        problems=items,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def _field_of(error: Mapping[str, Any]) -> str:

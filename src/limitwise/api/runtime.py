@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 
 from limitwise.businessdate.flows import command_clock
 from limitwise.kit.clock import Clock
+from limitwise.kit.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class Runtime:
 
     engine: Engine
     business_date: dt.date
+    settings: Settings
 
     def clock(self) -> Clock:
         return Clock(self.business_date)
@@ -32,4 +34,8 @@ def runtime(request: Request) -> Runtime:
     close of business run while the server is up moves what it serves."""
     engine = request.app.state.engine
     assert isinstance(engine, Engine)
-    return Runtime(engine=engine, business_date=command_clock(engine).today())
+    return Runtime(
+        engine=engine,
+        business_date=command_clock(engine).today(),
+        settings=request.app.state.settings,
+    )

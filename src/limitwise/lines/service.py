@@ -282,6 +282,11 @@ def history(session: Session, *, ref: str) -> list[DecisionView]:
     return [DecisionView.of(row) for row in repository.decisions_of(session, ref)]
 
 
+def decision_counts(session: Session) -> dict[str, int]:
+    """Line decisions recorded so far, by action (``raise``, ``cut``, ``freeze``, ...)."""
+    return repository.decision_counts_by_action(session)
+
+
 def sub_lines(session: Session, *, ref: str) -> dict[str, int]:
     return repository.sub_lines_of(session, servicing.account_id(session, ref))
 
