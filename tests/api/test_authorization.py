@@ -28,7 +28,12 @@ from limitwise.kit.db import unit_of_work
 from tests.api.credentials import api_key, bearer
 
 #: Path parameters that name something the demo book has (the borrower holds DEMO-001).
-PATH_VALUES = {"ref": "DEMO-001", "username": "borrower", "key_id": "0" * 16}
+PATH_VALUES = {
+    "ref": "DEMO-001",
+    "username": "borrower",
+    "key_id": "0" * 16,
+    "policy_key": "jiebei-default",
+}
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,25 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     from limitwise.auth.endpoints import public_router as auth_public
     from limitwise.auth.endpoints import router as auth_router
     from limitwise.ledger.endpoints import router as ledger_router
+    from limitwise.lines.endpoints import router as lines_router
+    from limitwise.onboarding.endpoints import router as holders_router
+    from limitwise.policy.endpoints import router as policy_router
+    from limitwise.scoring.endpoints import router as scoring_router
     from limitwise.servicing.endpoints import cob_router
     from limitwise.servicing.endpoints import router as accounts_router
 
     public = [system.router, auth_public]
-    protected = [auth_router, accounts_router, ledger_router, cob_router, audit_router]
+    protected = [
+        auth_router,
+        accounts_router,
+        lines_router,
+        holders_router,
+        ledger_router,
+        cob_router,
+        policy_router,
+        scoring_router,
+        audit_router,
+    ]
     return public, protected
 
 

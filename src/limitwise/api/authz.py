@@ -71,6 +71,15 @@ MATRIX: dict[str, Rule] = {
     "GET /v1/accounts/{ref}/events": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "POST /v1/accounts/{ref}/draws": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
     "POST /v1/accounts/{ref}/repayments": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
+    "GET /v1/accounts/{ref}/line-history": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
+    # personal data, masked, for staff (every read audited)
+    "GET /v1/accounts/{ref}/holder": Rule(STAFF),
+    "POST /v1/holders/search": Rule(STAFF),
+    # policies and scorecards
+    "GET /v1/policies": Rule(STAFF),
+    "POST /v1/policies": Rule(STAFF),
+    "GET /v1/policies/{policy_key}/diff": Rule(STAFF),
+    "GET /v1/scorecards": Rule(STAFF),
     # the book, for staff
     "GET /v1/ledger/trial-balance": Rule(STAFF | {Role.SERVICE}, Scope.LEDGER_READ),
     "GET /v1/cob/status": Rule(STAFF | {Role.SERVICE}, Scope.BOOK_READ),
