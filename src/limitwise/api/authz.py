@@ -23,9 +23,9 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 
-from limitwise.api.runtime import Runtime, runtime
 from limitwise.auth import service
 from limitwise.auth.schemas import Principal, Role, Scope
+from limitwise.businessdate import service as business_dates
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
 from limitwise.kit.errors import LimitwiseError, NotFound
@@ -142,24 +142,28 @@ def anonymous(request: Request) -> None:
 
 def authorize(
     request: Request,
-    rt: Annotated[Runtime, Depends(runtime)],
     token: Annotated[str | None, Depends(oauth2)],
     key: Annotated[str | None, Depends(api_key_header)],
 ) -> Principal:
     """Resolve the caller from ``Authorization: Bearer`` or ``X-API-Key`` and apply the
-    route's rule; the endpoints read the result (``auth.principal``)."""
+    route's rule; the endpoints read the result (``auth.principal``). The same transaction
+    reads the business date the request runs on (``api.runtime``)."""
     rule = rule_of(request)
     assert not rule.public
-    clock = rt.clock()
-    with unit_of_work(rt.engine) as session:
+    if token is None and key is None:
+        raise service.Unauthenticated(
+            "send Authorization: Bearer <access token> or X-API-Key: <key>"
+        )
+    clock = Clock.system()
+    with unit_of_work(request.app.state.engine) as session:
+        request.state.business_date = business_dates.business_date(session)
         if token is not None:
-            principal = service.principal_from_token(session, clock, rt.settings, token=token)
-        elif key is not None:
-            principal = service.principal_from_api_key(session, key=key)
-        else:
-            raise service.Unauthenticated(
-                "send Authorization: Bearer <access token> or X-API-Key: <key>"
+            principal = service.principal_from_token(
+                session, clock, request.app.state.settings, token=token
             )
+        else:
+            assert key is not None
+            principal = service.principal_from_api_key(session, key=key)
     _limiter(request).hit(principal.subject, clock.now().timestamp())
     _check(rule, principal, request)
     request.state.principal = principal

@@ -31,11 +31,12 @@ class Runtime:
 
 def runtime(request: Request) -> Runtime:
     """The request's runtime: the stored business date is read for every request, so a
-    close of business run while the server is up moves what it serves."""
+    close of business run while the server is up moves what it serves. Authorization reads
+    it in the transaction that resolves the caller (``request.state.business_date``); other
+    routes read it here."""
     engine = request.app.state.engine
     assert isinstance(engine, Engine)
-    return Runtime(
-        engine=engine,
-        business_date=command_clock(engine).today(),
-        settings=request.app.state.settings,
-    )
+    business_date = getattr(request.state, "business_date", None)
+    if business_date is None:
+        business_date = command_clock(engine).today()
+    return Runtime(engine=engine, business_date=business_date, settings=request.app.state.settings)
