@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,14 +59,21 @@ class Figures:
     requests: int
     seconds: float
     latencies_ms: list[float]
-    errors: int
+    #: Unexpected answers by status code.
+    errors: dict[int, int]
+    #: Latencies by kind of request (read, draw, repay; floor).
+    by_kind_ms: dict[str, list[float]]
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
-    def percentile(self, q: int) -> float:
-        return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[q - 1]
+    def percentile(self, q: int, kind: str | None = None) -> float:
+        values = self.latencies_ms if kind is None else self.by_kind_ms[kind]
+        return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+Request = tuple[str, Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]]
 
 
 @contextmanager
@@ -142,45 +149,47 @@ def login(base: str, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def mixed_request(
-    rng: random.Random, ref: str, headers: dict[str, str]
-) -> Callable[[httpx.AsyncClient], object]:
+def mixed_request(rng: random.Random, ref: str, headers: dict[str, str]) -> Request:
     """One request of the mix for the borrower of ``ref``: draws of the product's minimum
     (100 yuan) and repayments of twice that, so on average the lines neither fill nor
     empty over the run."""
     kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
     key = {"Idempotency-Key": uuid.uuid4().hex}
     if kind == "read":
-        return lambda c: c.get(f"/v1/accounts/{ref}", headers=headers)
+        return kind, lambda c: c.get(f"/v1/accounts/{ref}", headers=headers)
     if kind == "draw":
         body = {"amount_fen": 100_00, "repayment_type": "daily", "term_months": 3}
-        return lambda c: c.post(f"/v1/accounts/{ref}/draws", json=body, headers=headers | key)
-    return lambda c: c.post(
+        return kind, lambda c: c.post(f"/v1/accounts/{ref}/draws", json=body, headers=headers | key)
+    return kind, lambda c: c.post(
         f"/v1/accounts/{ref}/repayments", json={"amount_fen": 200_00}, headers=headers | key
     )
 
 
-async def drive(
-    base: str, plans: list[list[Callable[[httpx.AsyncClient], object]]], expect: set[int]
-) -> Figures:
+FLOOR: Request = ("floor", lambda c: c.get("/v1/floor"))
+
+
+async def drive(base: str, plans: list[list[Request]], expect: set[int]) -> Figures:
     """Each client sends its planned requests one after another; all clients at once."""
     latencies: list[float] = []
-    errors = 0
+    by_kind: dict[str, list[float]] = {}
+    errors: dict[int, int] = {}
     limits = httpx.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
 
-    async def client(plan: list[Callable[[httpx.AsyncClient], object]]) -> None:
-        nonlocal errors
+    async def client(plan: list[Request]) -> None:
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-            for send in plan:
+            for kind, send in plan:
                 started = time.perf_counter()
-                response = await send(http)  # type: ignore[misc]
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors += response.status_code not in expect
+                response = await send(http)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                latencies.append(elapsed_ms)
+                by_kind.setdefault(kind, []).append(elapsed_ms)
+                if response.status_code not in expect:
+                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
 
     started = time.perf_counter()
     await asyncio.gather(*(client(plan) for plan in plans))
     seconds = time.perf_counter() - started
-    return Figures(len(latencies), seconds, latencies, errors)
+    return Figures(len(latencies), seconds, latencies, errors, by_kind)
 
 
 def measure(
@@ -194,9 +203,7 @@ def measure(
             [mixed_request(rng, rng.choice(refs), tokens[user]) for _ in range(per_client)]
             for user, refs in pairs[:clients]
         ]
-        floor_plans = [
-            [lambda c: c.get("/v1/floor") for _ in range(per_client)] for _ in range(clients)
-        ]
+        floor_plans = [[FLOOR] * per_client for _ in range(clients)]
         asyncio.run(drive(base, [plan[:20] for plan in floor_plans], {200}))  # warm up
         workload = asyncio.run(drive(base, plans, {200, 201}))
         floor = asyncio.run(drive(base, floor_plans, {200}))
@@ -215,6 +222,9 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
         "req/s",
         "p50 ms",
         "p99 ms",
+        "read p50",
+        "draw p50",
+        "repay p50",
         "errors",
         "floor req/s",
         "floor p50",
@@ -229,13 +239,16 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
             f"{work.per_second:,.0f}",
             f"{work.percentile(50):.1f}",
             f"{work.percentile(99):.1f}",
-            str(work.errors),
+            f"{work.percentile(50, 'read'):.1f}",
+            f"{work.percentile(50, 'draw'):.1f}",
+            f"{work.percentile(50, 'repay'):.1f}",
+            ", ".join(f"{n}× {code}" for code, n in sorted(work.errors.items())) or "0",
             f"{floor.per_second:,.0f}",
             f"{floor.percentile(50):.1f}",
             f"{floor.percentile(99):.1f}",
             f"{work.per_second / floor.per_second:.2f}",
         )
-    Console(width=160).print(table)
+    Console(width=200).print(table)
     Console().print("target at 8 clients: p99 ≤ 20 ms and ≥ 1,000 req/s")
 
 
