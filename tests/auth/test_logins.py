@@ -124,3 +124,16 @@ def test_a_principal_over_its_rate_is_429_with_retry_after(tmp_path, sqlite_temp
     assert limited.headers["content-type"] == "application/problem+json"
     assert limited.json()["code"] == "rate_limited"
     assert 1 <= int(limited.headers["retry-after"]) <= 60
+
+
+def test_guessing_credentials_is_rate_limited_by_address(tmp_path, sqlite_template):
+    path = tmp_path / "book.db"
+    shutil.copyfile(sqlite_template, path)
+    app = create_app(f"sqlite:///{path}", settings=Settings(rate_limit="3/minute"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        guesses = [
+            client.get("/v1/accounts", headers={"X-API-Key": f"lwk_{n}_guess"}).status_code
+            for n in range(4)
+        ]
+    app.state.engine.dispose()
+    assert guesses == [401, 401, 401, 429]

@@ -136,8 +136,12 @@ def rule_of(request: Request) -> Rule:
 def anonymous(request: Request) -> None:
     """Public routes: no credential, rate-limited by client address."""
     assert rule_of(request).public
+    _limit_address(request, Clock.system())
+
+
+def _limit_address(request: Request, clock: Clock) -> None:
     client = request.client.host if request.client else "unknown"
-    _limiter(request).hit(f"addr:{client}", Clock.system().now().timestamp())
+    _limiter(request).hit(f"addr:{client}", clock.now().timestamp())
 
 
 def authorize(
@@ -155,15 +159,19 @@ def authorize(
             "send Authorization: Bearer <access token> or X-API-Key: <key>"
         )
     clock = Clock.system()
-    with unit_of_work(request.app.state.engine) as session:
-        request.state.business_date = business_dates.business_date(session)
-        if token is not None:
-            principal = service.principal_from_token(
-                session, clock, request.app.state.settings, token=token
-            )
-        else:
-            assert key is not None
-            principal = service.principal_from_api_key(session, key=key)
+    try:
+        with unit_of_work(request.app.state.engine) as session:
+            request.state.business_date = business_dates.business_date(session)
+            if token is not None:
+                principal = service.principal_from_token(
+                    session, clock, request.app.state.settings, token=token
+                )
+            else:
+                assert key is not None
+                principal = service.principal_from_api_key(session, key=key)
+    except service.Unauthenticated:
+        _limit_address(request, clock)  # guessing keys or tokens is limited too
+        raise
     _limiter(request).hit(principal.subject, clock.now().timestamp())
     _check(rule, principal, request)
     request.state.principal = principal
