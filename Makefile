@@ -35,6 +35,7 @@ bench: venv
 	$(BIN)/python benchmarks/servicing.py
 	$(BIN)/python benchmarks/scorecard_auc.py
 	$(BIN)/python benchmarks/policy_eval.py
+	$(BIN)/python benchmarks/api.py
 
 clean:
 	rm -rf $(VENV) limitwise.db .pytest_cache .mypy_cache .ruff_cache

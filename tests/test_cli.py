@@ -1,5 +1,6 @@
 """The command line, run as a real process on both backends."""
 
+import base64
 import subprocess
 import sys
 import time
@@ -92,7 +93,7 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=2)
+                health = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=2)
                 break
             except httpx.TransportError:
                 assert server.poll() is None, server.stderr.read() if server.stderr else ""
@@ -100,7 +101,8 @@ def test_serve_answers_on_localhost(db_url, tmp_path):
                 time.sleep(0.2)
         # A new real book's business date is today on the wall clock in Asia/Shanghai.
         assert health.json()["business_date"] == wall_today("Asia/Shanghai").isoformat()
-        assert httpx.get(f"http://127.0.0.1:{port}/accounts").json() == []
+        anonymous = httpx.get(f"http://127.0.0.1:{port}/v1/accounts")
+        assert (anonymous.status_code, anonymous.json()["code"]) == (401, "unauthenticated")
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -125,3 +127,15 @@ def test_published_keys_are_refused_outside_dev(monkeypatch, tmp_path, command):
     assert "LIMITWISE_PII_KEYS" in result.stderr
     assert "Traceback" not in result.stderr
     assert (tmp_path / "x.db").stat().st_size == 0  # nothing was written
+
+
+def test_serve_refuses_the_development_token_secret_outside_dev(monkeypatch, tmp_path):
+    """Own PII keys are not enough: the server also needs its own token-signing secret."""
+    monkeypatch.setenv("LIMITWISE_ENV", "production")
+    monkeypatch.setenv("LIMITWISE_PII_KEYS", "k1:" + base64.b64encode(b"p" * 32).decode())
+    monkeypatch.setenv("LIMITWISE_BLIND_INDEX_KEY", base64.b64encode(b"b" * 32).decode())
+    (tmp_path / "x.db").touch()
+    result = limitwise("serve", "--db", f"sqlite:///{tmp_path}/x.db")
+    assert result.returncode == 2
+    assert "LIMITWISE_JWT_SECRET" in result.stderr
+    assert "LIMITWISE_PII_KEYS" not in result.stderr

@@ -32,6 +32,8 @@ class LimitwiseGroup(RootGroup):
         "serve": Lazy("limitwise.commands", "serve", "Serve the HTTP API."),
         "db": Lazy("limitwise.commands", "db_app", "Database schema."),
         "ledger": Lazy("limitwise.ledger.cli", "app", "The double-entry ledger."),
+        "audit": Lazy("limitwise.audit.cli", "app", "The hash-chained audit log."),
+        "users": Lazy("limitwise.auth.cli", "app", "API users and API keys."),
         "onboarding": Lazy(
             "limitwise.onboarding.cli", "app", "Applications, invitations and the PII vault."
         ),

@@ -14,6 +14,9 @@ db_app = command_group("Database schema.")
 
 HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")]
+WorkersOption = Annotated[
+    int, typer.Option(min=1, max=64, help="Server processes (each with its own pool).")
+]
 
 
 @db_app.command("upgrade")
@@ -52,23 +55,35 @@ def serve(
     db: DbOption = None,
     host: HostOption = "127.0.0.1",
     port: PortOption = 8000,
+    workers: WorkersOption = 1,
 ) -> None:
-    """Serve the HTTP API on the stored business date (read for every request; `cob run`
-    advances it)."""
-    serve_api(db, host=host, port=port)
+    """Serve the HTTP API on uvicorn, on the stored business date (read for every request;
+    `cob run` advances it)."""
+    serve_api(db, host=host, port=port, workers=workers)
 
 
-def serve_api(db: str | None, *, host: str, port: int) -> None:
+def serve_api(db: str | None, *, host: str, port: int, workers: int = 1) -> None:
+    """Refuse the published development secrets outside dev mode, then serve. Workers are
+    separate processes: each builds the app from the environment (``api/app.py``)."""
+    import os
+
     import uvicorn
 
-    from limitwise.api.app import create_app
+    from limitwise.kit.db import resolve_url
     from limitwise.kit.settings import get_settings
 
-    settings = get_settings()
-    settings.require_own_keys()
-    api = create_app(db, settings=settings)
+    get_settings().require_own_keys(serving=True)
+    os.environ["LIMITWISE_DATABASE_URL"] = resolve_url(db)
     Console().print(
-        f"serving on [bold]http://{host}:{port}[/bold] "
-        "(OpenAPI schema at /openapi.json); Ctrl-C to stop"
+        f"serving on [bold]http://{host}:{port}[/bold] with {workers} worker(s) "
+        "(OpenAPI schema at /openapi.json, docs at /docs); Ctrl-C to stop"
     )
-    uvicorn.run(api, host=host, port=port, log_level="warning")
+    uvicorn.run(
+        "limitwise.api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )

@@ -15,11 +15,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from limitwise.auth import service as auth
+from limitwise.auth.schemas import Role, UserCreate
 from limitwise.businessdate import service as business_dates
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, resolve_url, unit_of_work
-from limitwise.kit.errors import LimitwiseError
+from limitwise.kit.errors import LimitwiseError, NotFound
 from limitwise.kit.money import format_yuan
 from limitwise.ledger.check import check_trial_balance
 from limitwise.ledger.cli import print_trial_balance
@@ -33,6 +35,14 @@ DUE_DATES = [dt.date(2026, 2, 5), dt.date(2026, 3, 5)]
 DEMO_DATE = dt.date(2026, 3, 20)
 DEMO_LINES_FEN = [50_000_00, 30_000_00, 80_000_00, 20_000_00, 120_000_00]
 DEMO_TYPES = list(RepaymentType)
+#: DEV-ONLY logins of the demo book (docs/api.md): (username, password, role). The borrower
+#: holds the first demo account. The passwords are published: never on a real book.
+DEMO_LOGINS = [
+    ("admin", "admin-dev-password", Role.ADMIN),
+    ("analyst", "analyst-dev-password", Role.ANALYST),
+    ("borrower", "borrower-dev-password", Role.BORROWER),
+    ("borrower2", "borrower2-dev-password", Role.BORROWER),
+]
 DEMO_PRODUCT = ProductSpec.parse(
     {
         "name": "jiebei-std",
@@ -54,6 +64,7 @@ def run_demo(url: str | None, *, accounts: int, console: Console) -> int:
         _open_and_draw(engine, refs)
         _repay_and_close_days(engine, refs)
         _show_safety(engine, refs[0], console)
+        _create_logins(engine, refs, console)
         with unit_of_work(engine) as session:
             _print_book(
                 [service.account_state(session, ref=ref, as_of=DEMO_DATE) for ref in refs],
@@ -149,6 +160,24 @@ def _show_safety(engine: Engine, ref: str, console: Console) -> None:
         console.print(f"over-line draw refused: {refusal}")
 
 
+def _create_logins(engine: Engine, refs: list[str], console: Console) -> None:
+    """The demo's API users, once; borrower N holds demo account N."""
+    clock = Clock.fixed(DEMO_DATE)
+    borrowers = iter(refs)
+    with unit_of_work(engine) as session:
+        for username, password, role in DEMO_LOGINS:
+            held = [next(borrowers, refs[0])] if role is Role.BORROWER else []
+            try:
+                auth.get_user(session, clock, username=username)
+            except NotFound:
+                spec = UserCreate(
+                    username=username, password=password, role=role, account_refs=held
+                )
+                auth.create_user(session, clock, spec=spec)
+    logins = ", ".join(f"{name}/{password}" for name, password, _ in DEMO_LOGINS)
+    console.print(f"API logins (dev only, see docs/api.md): {logins}")
+
+
 def _print_book(states: list[AccountState], console: Console) -> None:
     table = Table(title=f"Demo book on {DEMO_DATE}")
     columns = ["account", "APR", "repayment", "line", "principal", "interest", "penalty"]
@@ -160,7 +189,7 @@ def _print_book(states: list[AccountState], console: Console) -> None:
         table.add_row(
             state.ref,
             f"[bold]{state.apr}[/bold]",
-            ", ".join(d["repayment"] for d in state.draws),
+            ", ".join(d.repayment_type for d in state.draws),
             format_yuan(state.line_fen),
             format_yuan(state.outstanding_principal_fen),
             format_yuan(state.interest_receivable_fen),

@@ -1,5 +1,7 @@
 """Imports every domain's tables so ``Base.metadata`` is complete (for Alembic and tests)."""
 
+from limitwise.audit import models as audit_models
+from limitwise.auth import models as auth_models
 from limitwise.businessdate import models as businessdate_models
 from limitwise.features import models as features_models
 from limitwise.ledger import models as ledger_models
@@ -11,6 +13,8 @@ from limitwise.scoring import models as scoring_models
 from limitwise.servicing import models as servicing_models
 
 __all__ = [
+    "audit_models",
+    "auth_models",
     "businessdate_models",
     "features_models",
     "ledger_models",

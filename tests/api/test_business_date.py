@@ -17,37 +17,42 @@ from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.servicing.flows import close_through, run_cob
 
-DRAW = {"amount": "1000.00", "repayment_type": "daily", "term_months": 3}
+DRAW = {"amount_fen": 1000_00, "repayment_type": "daily", "term_months": 3}
 NEXT_DAY = DEMO_DATE + dt.timedelta(days=1)
 
 
-def test_draw_cob_draw_repay_on_one_running_server(api, db_url):
-    first = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "d1"})
+def test_draw_cob_draw_repay_on_one_running_server(api, as_, db_url):
+    me = as_["borrower2"]
+    first = api.post(
+        "/v1/accounts/DEMO-002/draws", json=DRAW, headers={**me, "Idempotency-Key": "d1"}
+    )
     assert first.status_code == 201, first.text
     assert first.json()["drawn_on"] == DEMO_DATE.isoformat()
 
     closed = CliRunner().invoke(app, ["cob", "run", "--db", db_url])
     assert closed.exit_code == 0, closed.output
     assert f"COB through {DEMO_DATE}" in closed.output
-    assert api.get("/health").json()["business_date"] == NEXT_DAY.isoformat()
+    assert api.get("/v1/health").json()["business_date"] == NEXT_DAY.isoformat()
 
-    second = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "d2"})
+    second = api.post(
+        "/v1/accounts/DEMO-002/draws", json=DRAW, headers={**me, "Idempotency-Key": "d2"}
+    )
     assert second.status_code == 201, second.text
     assert second.json()["drawn_on"] == NEXT_DAY.isoformat()
-    repay = {"amount": "500.00"}
+    repay = {"amount_fen": 500_00}
     repaid = api.post(
-        "/accounts/DEMO-002/repayments", json=repay, headers={"Idempotency-Key": "r1"}
+        "/v1/accounts/DEMO-002/repayments", json=repay, headers={**me, "Idempotency-Key": "r1"}
     )
     assert repaid.status_code == 201, repaid.text
     assert repaid.json()["effective_date"] == NEXT_DAY.isoformat()
     assert repaid.json()["replayed"] is False
-    events = api.get("/accounts/DEMO-002").json()["events"]
+    events = api.get("/v1/accounts/DEMO-002/events", headers=me).json()
     assert "replayed" not in {event["kind"] for event in events}
-    assert api.get("/ledger/trial-balance").json()["ok"] is True
+    assert api.get("/v1/ledger/trial-balance", headers=as_["admin"]).json()["ok"] is True
 
 
 def test_a_cob_finishing_right_after_a_request_read_its_date_does_not_refuse_it(
-    api, api_app, db_url
+    api, as_, api_app, db_url
 ):
     """Close of business of D runs to its end the moment the transaction in which the
     request read the business date commits. The date is read inside the endpoint's own
@@ -73,7 +78,11 @@ def test_a_cob_finishing_right_after_a_request_read_its_date_does_not_refuse_it(
     event.listen(engine, "after_cursor_execute", saw)
     event.listen(Session, "after_commit", committed)
     try:
-        drew = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "d1"})
+        drew = api.post(
+            "/v1/accounts/DEMO-002/draws",
+            json=DRAW,
+            headers={**as_["borrower2"], "Idempotency-Key": "d1"},
+        )
     finally:
         event.remove(Session, "after_commit", committed)
         event.remove(engine, "after_cursor_execute", saw)
@@ -81,38 +90,41 @@ def test_a_cob_finishing_right_after_a_request_read_its_date_does_not_refuse_it(
     assert drew.json()["drawn_on"] == DEMO_DATE.isoformat()
     ((report, dates),) = closes
     assert report.ok and dates.business_date == NEXT_DAY
-    assert api.get("/health").json()["business_date"] == NEXT_DAY.isoformat()
-    assert api.get("/ledger/trial-balance").json()["ok"] is True
+    assert api.get("/v1/health").json()["business_date"] == NEXT_DAY.isoformat()
+    assert api.get("/v1/ledger/trial-balance", headers=as_["admin"]).json()["ok"] is True
 
 
-def test_mid_cob_a_closed_account_asks_for_a_retry_then_serves_the_next_day(api, db_url):
+def test_mid_cob_a_closed_account_asks_for_a_retry_then_serves_the_next_day(api, as_, db_url):
     """Close of business has closed every account through D but not yet advanced the date
     (its last step): a draw or repayment dated D on a closed account answers 503 with
     Retry-After and applies nothing (it used to be refused as on a closed day, and the
     repayment replayed the account as backdated); once the date moves they are on D+1."""
+    me = as_["borrower2"]
     engine = make_engine(db_url)
     try:
         report = run_cob(engine, Clock.fixed(DEMO_DATE), as_of=DEMO_DATE)
         assert report.ok
-        before = api.get("/accounts/DEMO-002").json()
-        for path, body in (("draws", DRAW), ("repayments", {"amount": "500.00"})):
+        before = api.get("/v1/accounts/DEMO-002", headers=me).json()
+        for path, body in (("draws", DRAW), ("repayments", {"amount_fen": 500_00})):
             busy = api.post(
-                f"/accounts/DEMO-002/{path}", json=body, headers={"Idempotency-Key": path}
+                f"/v1/accounts/DEMO-002/{path}", json=body, headers={**me, "Idempotency-Key": path}
             )
             assert busy.status_code == 503, busy.text
             assert busy.json()["code"] == "cob_in_progress" and busy.headers["Retry-After"] == "5"
-        assert api.get("/accounts/DEMO-002").json() == before
+        assert api.get("/v1/accounts/DEMO-002", headers=me).json() == before
         with unit_of_work(engine) as session:
             business_dates.record_cob(session, Clock.fixed(DEMO_DATE), through=DEMO_DATE)
     finally:
         engine.dispose()
-    drew = api.post("/accounts/DEMO-002/draws", json=DRAW, headers={"Idempotency-Key": "draws"})
+    drew = api.post(
+        "/v1/accounts/DEMO-002/draws", json=DRAW, headers={**me, "Idempotency-Key": "draws"}
+    )
     assert drew.status_code == 201, drew.text
     assert drew.json()["drawn_on"] == NEXT_DAY.isoformat()
     repaid = api.post(
-        "/accounts/DEMO-002/repayments",
-        json={"amount": "500.00"},
-        headers={"Idempotency-Key": "repayments"},
+        "/v1/accounts/DEMO-002/repayments",
+        json={"amount_fen": 500_00},
+        headers={**me, "Idempotency-Key": "repayments"},
     )
     assert repaid.status_code == 201, repaid.text
     assert (repaid.json()["effective_date"], repaid.json()["replayed"]) == (

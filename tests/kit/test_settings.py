@@ -36,3 +36,13 @@ def test_the_vault_every_personal_data_command_opens_checks_the_keys():
         Settings(env="", pii_keys=OWN_PII_KEYS, blind_index_key=OWN_BLIND_KEY)
     )
     assert vault.active_key_id == "k1"
+
+
+def test_a_server_also_needs_its_own_token_secret():
+    own = {"pii_keys": OWN_PII_KEYS, "blind_index_key": OWN_BLIND_KEY}
+    Settings(env="", **own).require_own_keys()
+    with pytest.raises(UnsafeSettings) as caught:
+        Settings(env="", **own).require_own_keys(serving=True)
+    assert caught.value.field == "LIMITWISE_JWT_SECRET"
+    Settings(env="", jwt_secret="s" * 40, **own).require_own_keys(serving=True)
+    Settings(env="dev").require_own_keys(serving=True)

@@ -111,7 +111,7 @@ def test_cob_twice_changes_nothing_and_a_range_catches_up_day_by_day(
     assert (report.accounts_closed, report.days_closed) == (1, 10)
     caught_up = state(engine, "C", dt.date(2026, 1, 15))
     assert caught_up.interest_receivable_fen == one_by_one.interest_receivable_fen
-    assert caught_up.draws[0]["schedule"] == one_by_one.draws[0]["schedule"]
+    assert caught_up.draws[0].schedule == one_by_one.draws[0].schedule
 
 
 def test_concurrent_draws_never_exceed_the_line(engine: Engine, clock: Clock) -> None:

@@ -90,10 +90,16 @@ def _refusal(_: Request, exc: Exception) -> JSONResponse:
         items = [ProblemItem(field=exc.field, rule=exc.code, message=exc.message)]
     else:  # a refusal of the request as a whole, not of one of its fields
         items = []
-    retry = exc.retry_after_seconds
-    headers = None if retry is None else {"Retry-After": str(retry)}
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.retry_after_seconds is not None:
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     return problem_response(
-        exc.http_status, exc.code, exc.message, field=exc.field, problems=items, headers=headers
+        exc.http_status,
+        exc.code,
+        exc.message,
+        field=exc.field,
+        problems=items,
+        headers=headers or None,
     )
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from limitwise.businessdate.flows import dated_unit_of_work
 from limitwise.kit.clock import Clock
+from limitwise.kit.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Runtime:
     """What every endpoint needs: the database it serves."""
 
     engine: Engine
+    settings: Settings
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Session, Clock]]:
@@ -37,4 +39,4 @@ class Runtime:
 def runtime(request: Request) -> Runtime:
     engine = request.app.state.engine
     assert isinstance(engine, Engine)
-    return Runtime(engine=engine)
+    return Runtime(engine=engine, settings=request.app.state.settings)

@@ -79,7 +79,13 @@ NoControl = _NoControlCharacters()
 AmountFen = Annotated[int, BeforeValidator(_positive_amount_fen), _AMOUNT_SCHEMA]
 #: A JSON integer: ``true``, ``3.0`` and ``"3"`` are refused.
 WholeNumber = StrictInt
+#: A positive amount of money as a JSON integer of fen (分, 1/100 yuan): the API's one
+#: money convention, in requests and responses, top level and nested.
+PositiveFen = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_FEN, description="Fen (1/100 yuan) as an integer", examples=[100000]),
+]
 #: An account, application or other reference as a client sends it.
 Ref = Annotated[StrictStr, Field(min_length=1, max_length=64), NoControl]
 
-__all__ = ["AmountFen", "NoControl", "Ref", "WholeNumber"]
+__all__ = ["AmountFen", "NoControl", "PositiveFen", "Ref", "WholeNumber"]

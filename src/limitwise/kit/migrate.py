@@ -35,12 +35,21 @@ def current_revisions(url: str | None = None) -> tuple[set[str], set[str]]:
     """(revisions the database is at, head revisions the package ships)."""
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            current = set(MigrationContext.configure(conn).get_current_heads())
+        current = engine_revisions(engine)
     finally:
         engine.dispose()
-    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
-    return current, heads
+    return current, shipped_heads()
+
+
+def engine_revisions(engine: Engine) -> set[str]:
+    """The revisions the database behind ``engine`` is at."""
+    with engine.connect() as conn:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+
+def shipped_heads() -> set[str]:
+    """The head revisions this package ships (what ``db upgrade`` migrates to)."""
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 def upgrade_engine(engine: Engine, revision: str = "heads") -> None:

@@ -13,6 +13,8 @@ DEFAULT_DATABASE_URL = "sqlite:///limitwise.db"
 #: LIMITWISE_BLIND_INDEX_KEY to secrets of its own (see docs/onboarding.md).
 DEV_ONLY_PII_KEYS = "dev1:ZGV2LW9ubHktcGlpLWtleS1ub3QtZm9yLXByb2QhISE="
 DEV_ONLY_BLIND_INDEX_KEY = "ZGV2LW9ubHktYmxpbmQtaW5kZXgta2V5LW5vdC1mb3ItcHJvZA=="
+#: DEV-ONLY secret signing the API's access tokens; the server refuses it outside dev mode.
+DEV_ONLY_JWT_SECRET = "dev-only-jwt-secret-published-in-the-source-not-for-prod"
 
 
 class Settings(BaseSettings):
@@ -53,24 +55,35 @@ class Settings(BaseSettings):
     allowed_hosts: str = "localhost,127.0.0.1,::1,testserver"
     #: Largest request body the API reads.
     max_body_bytes: int = 1_000_000
+    #: HMAC secret signing access tokens (HS256); at least 32 bytes of your own in production.
+    jwt_secret: str = DEV_ONLY_JWT_SECRET
+    #: Lifetime of an access token (short: a refresh token gets the next one).
+    access_token_minutes: int = 15
+    #: Lifetime of a refresh token; each use replaces it with a new one.
+    refresh_token_days: int = 7
+    #: Consecutive failed logins that lock an account, and for how long.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    #: Requests one principal (user or API key) may make, in the ``limits`` notation.
+    rate_limit: str = "600/minute"
 
     @property
     def is_dev(self) -> bool:
         return self.env.strip().lower() == "dev"
 
-    def require_own_keys(self) -> None:
+    def require_own_keys(self, *, serving: bool = False) -> None:
         """Refuse to go on with the published development keys outside development mode.
 
-        Called by every command that serves requests or stores personal data.
+        Called by every command that serves requests or stores personal data; a server
+        (``serving``) also needs its own token-signing secret.
         """
-        published = [
-            name
-            for name, value, dev_value in (
-                ("LIMITWISE_PII_KEYS", self.pii_keys, DEV_ONLY_PII_KEYS),
-                ("LIMITWISE_BLIND_INDEX_KEY", self.blind_index_key, DEV_ONLY_BLIND_INDEX_KEY),
-            )
-            if value == dev_value
+        secrets = [
+            ("LIMITWISE_PII_KEYS", self.pii_keys, DEV_ONLY_PII_KEYS),
+            ("LIMITWISE_BLIND_INDEX_KEY", self.blind_index_key, DEV_ONLY_BLIND_INDEX_KEY),
         ]
+        if serving:
+            secrets.append(("LIMITWISE_JWT_SECRET", self.jwt_secret, DEV_ONLY_JWT_SECRET))
+        published = [name for name, value, dev_value in secrets if value == dev_value]
         if published and not self.is_dev:
             raise UnsafeSettings(
                 f"{' and '.join(published)} still hold the development keys published in the "

@@ -1,27 +1,28 @@
-"""``/ledger``: the trial balance over HTTP."""
+"""``/v1/ledger``: the trial balance over HTTP."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
 from limitwise.api.runtime import Runtime, runtime
 from limitwise.kit.db import unit_of_work
 from limitwise.ledger.check import check_trial_balance
+from limitwise.ledger.schemas import TrialBalanceRead
 
 router = APIRouter(prefix="/ledger", tags=["ledger"])
 
 
 @router.get("/trial-balance")
-def trial_balance(rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
+def trial_balance(rt: Annotated[Runtime, Depends(runtime)]) -> TrialBalanceRead:
     with unit_of_work(rt.engine) as session:
         report = check_trial_balance(session)
-    return {
-        "ok": report.ok,
-        "entries_checked": report.entries_checked,
-        "accounts_checked": report.accounts_checked,
-        "grand_total_fen": report.grand_total_fen,
-        "totals_by_purpose_fen": report.totals_by_purpose_fen,
-        "problems": report.problems,
-    }
+    return TrialBalanceRead(
+        ok=report.ok,
+        entries_checked=report.entries_checked,
+        accounts_checked=report.accounts_checked,
+        grand_total_fen=report.grand_total_fen,
+        totals_by_purpose_fen=report.totals_by_purpose_fen,
+        problems=report.problems,
+    )

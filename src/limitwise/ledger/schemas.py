@@ -6,6 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 
 @dataclass(frozen=True)
 class Leg:
@@ -76,3 +78,14 @@ class AccountBalance:
         if self.debit_limit_fen is None:
             return None
         return max(0, self.debit_limit_fen - self.balance_fen - self.pending_debit_fen)
+
+
+class TrialBalanceRead(BaseModel):
+    """The trial balance as the API returns it: ``ok`` iff every entry balances."""
+
+    ok: bool
+    entries_checked: int
+    accounts_checked: int
+    grand_total_fen: int
+    totals_by_purpose_fen: dict[str, int]
+    problems: list[str]

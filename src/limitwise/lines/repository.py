@@ -153,3 +153,19 @@ def unreviewed_events(
         .limit(limit)
     ).all()
     return [(event_id, kind, ref) for event_id, kind, ref in rows]
+
+
+def decision_counts_by_action(session: Session) -> dict[str, int]:
+    """How many line decisions were recorded, by the action taken."""
+    rows = session.execute(
+        select(LineDecision.action, func.count()).group_by(LineDecision.action)
+    ).all()
+    return {action: count for action, count in rows}
+
+
+def holders_of_person(session: Session, person_index: str) -> Sequence[LineHolder]:
+    return session.scalars(
+        select(LineHolder)
+        .where(LineHolder.person_index == person_index)
+        .order_by(LineHolder.account_ref)
+    ).all()

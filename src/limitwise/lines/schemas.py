@@ -8,6 +8,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from pydantic import BaseModel
+
 from limitwise.lines.models import LineDecision
 
 
@@ -90,3 +92,29 @@ class ApplicationDecision:
             "product": self.product,
             "apr": self.apr,
         }
+
+
+class LineDecisionRead(BaseModel):
+    """One decision on an account's line, with its reasons (most telling first)."""
+
+    decision_ref: str
+    trigger: str
+    as_of: dt.date
+    policy: str
+    action: str
+    old_line_fen: int
+    new_line_fen: int
+    old_status: str
+    new_status: str
+    timing: str
+    effective_on: dt.date
+    reasons: list[dict[str, str]]
+    notice: str | None
+    sub_lines_fen: dict[str, int]
+
+    @classmethod
+    def of(cls, view: DecisionView) -> LineDecisionRead:
+        return cls(
+            **{name: getattr(view, name) for name in cls.model_fields if hasattr(view, name)},
+            sub_lines_fen=view.sub_lines,
+        )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from limitwise.kit.clock import Clock
-from limitwise.kit.errors import InvalidInput
+from limitwise.kit.errors import InvalidInput, NotFound
 from limitwise.kit.ids import new_id
 from limitwise.kit.money import format_yuan
 from limitwise.lines import repository
@@ -282,6 +282,27 @@ def history(session: Session, *, ref: str) -> list[DecisionView]:
     """Every decision about an account, oldest first (its application decision included)."""
     servicing.account_id(session, ref)  # a clear NotFound for an unknown account
     return [DecisionView.of(row) for row in repository.decisions_of(session, ref)]
+
+
+def holder_application(session: Session, *, ref: str) -> str:
+    """The application the account was opened from (who holds it)."""
+    holder = repository.holder_of(session, ref)
+    if holder is None:
+        raise NotFound(f"credit account {ref!r} has no recorded holder", field="account")
+    return holder.application_ref
+
+
+def accounts_of_person(session: Session, *, person_index: str) -> list[tuple[str, str]]:
+    """(account ref, application ref) of every account the person holds."""
+    return [
+        (h.account_ref, h.application_ref)
+        for h in repository.holders_of_person(session, person_index)
+    ]
+
+
+def decision_counts(session: Session) -> dict[str, int]:
+    """Line decisions recorded so far, by action (``raise``, ``cut``, ``freeze``, ...)."""
+    return repository.decision_counts_by_action(session)
 
 
 def sub_lines(session: Session, *, ref: str) -> dict[str, int]:

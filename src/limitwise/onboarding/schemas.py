@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field, StrictStr
+
+from limitwise.kit.fields import NoControl
 from limitwise.onboarding.identity import ResidentId
 from limitwise.onboarding.pii import (
     mask_bank_card,
@@ -218,3 +221,22 @@ class ApplicationOutcome:
             }
         )
         return body
+
+
+class HolderRead(BaseModel):
+    """Who holds an account, as staff see it: every identifier masked."""
+
+    account_ref: str
+    application_ref: str
+    name: str
+    resident_id: str
+    mobile: str
+    bank_card: str
+    age_years: int
+    region_code: str
+
+
+class HolderSearch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resident_id: Annotated[StrictStr, Field(min_length=15, max_length=18), NoControl]

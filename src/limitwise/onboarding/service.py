@@ -17,7 +17,7 @@ from limitwise.onboarding import repository
 from limitwise.onboarding.identity import check_resident_id
 from limitwise.onboarding.models import Application, ConsentRecord, Invitation
 from limitwise.onboarding.pii import PiiVault, mask_resident_id
-from limitwise.onboarding.schemas import ConsentInput
+from limitwise.onboarding.schemas import ConsentInput, HolderRead
 from limitwise.providers import service as provider_service
 from limitwise.providers.schemas import ConsentGrant, ConsentPurpose
 
@@ -176,6 +176,24 @@ def application_view(session: Session, *, application_ref: str) -> ApplicationVi
             for r in provider_service.stored_results(session, application_ref=row.application_ref)
         ],
         outcome=json.loads(row.outcome_json),
+    )
+
+
+def masked_holder(session: Session, *, account_ref: str, application_ref: str) -> HolderRead:
+    """The applicant behind an account with identifiers masked as they were stored."""
+    row = repository.find_application(session, application_ref)
+    if row is None:
+        raise NotFound(f"no application {application_ref!r}", field="application_ref")
+    inputs = json.loads(row.inputs_json)
+    return HolderRead(
+        account_ref=account_ref,
+        application_ref=application_ref,
+        name=inputs["name"],
+        resident_id=row.masked_resident_id,
+        mobile=inputs["mobile"],
+        bank_card=inputs["bank_card"],
+        age_years=row.age_years,
+        region_code=row.region_code,
     )
 
 

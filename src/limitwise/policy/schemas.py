@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictStr
 
 
 def _number_as_text(value: object) -> object:
@@ -196,3 +196,23 @@ class PolicyVersionView(BaseModel):
     published_at: dt.datetime
     published_by: str
     active: bool
+
+
+class PolicyPublish(BaseModel):
+    """A policy bundle to publish, as YAML text (what ``limitwise policy publish`` reads)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    source_yaml: Annotated[StrictStr, Field(min_length=1, max_length=500_000)]
+
+
+class PolicyPublished(BaseModel):
+    version: PolicyVersionView
+    created: bool = Field(description="False: the same content was already published")
+
+
+class PolicyChangeRead(BaseModel):
+    path: str
+    kind: Literal["added", "removed", "changed", "moved"]
+    before: Any = None
+    after: Any = None

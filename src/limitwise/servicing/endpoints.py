@@ -1,76 +1,101 @@
-"""``/accounts``: credit accounts, their draws and repayments over HTTP.
+"""``/v1/accounts``: credit accounts, their events, draws and repayments.
 
-Money-moving requests need an ``Idempotency-Key`` header: a retry with the same key and body
-returns the original result; the same key with another body is a 409.
+Who may call which route, and which accounts a borrower may name, is the authorization
+matrix's business (``api/authz.py``); the list shows each caller what it may see. Money is
+integer fen. Money-moving requests need an ``Idempotency-Key`` header: a retry with the
+same key and body returns the original result; the same key with another body is a 409.
+Each draw and repayment is logged in the audit chain with the account before and after.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path
-from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
 from limitwise.api.runtime import Runtime, runtime
-from limitwise.kit.fields import AmountFen, Ref, WholeNumber
+from limitwise.audit import service as audit
+from limitwise.auth.principal import CurrentPrincipal
+from limitwise.businessdate import service as business_dates
+from limitwise.kit.clock import Clock
+from limitwise.kit.db import unit_of_work
+from limitwise.kit.fields import Ref
 from limitwise.servicing import service
-from limitwise.servicing.schedule import RepaymentType
+from limitwise.servicing.schemas import (
+    AccountEventRead,
+    AccountRead,
+    AccountSummary,
+    CobFailureRead,
+    CobStatusRead,
+    DrawCreate,
+    DrawReceipt,
+    RepaymentCreate,
+    RepaymentReceipt,
+)
+from limitwise.servicing.service import ONE_DAY
 
 router = APIRouter(prefix="/accounts", tags=["accounts"])
+cob_router = APIRouter(prefix="/cob", tags=["close of business"])
 
 IdempotencyKey = Annotated[
     str, Header(alias="Idempotency-Key", min_length=1, max_length=128, description="Client key")
 ]
 AccountRef = Annotated[Ref, Path(description="The account's reference, e.g. DEMO-001")]
-
-
-class DrawCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: AmountFen
-    repayment_type: RepaymentType
-    term_months: Annotated[WholeNumber, Field(ge=1, le=60)]
-
-
-class RepaymentCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    amount: AmountFen
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
 @router.get("")
-def list_accounts(rt: Annotated[Runtime, Depends(runtime)]) -> list[dict[str, Any]]:
+def list_accounts(rt: RuntimeDep, principal: CurrentPrincipal) -> list[AccountSummary]:
     with rt.transaction() as (session, clock):
         return [
-            _summary(asdict(service.account_state(session, ref=ref, as_of=clock.today())))
+            AccountSummary.of(service.account_state(session, ref=ref, as_of=clock.today()))
             for ref in service.account_refs(session)
+            if principal.sees(ref)
         ]
 
 
 @router.get("/{ref}")
-def get_account(ref: AccountRef, rt: Annotated[Runtime, Depends(runtime)]) -> dict[str, Any]:
+def get_account(ref: AccountRef, rt: RuntimeDep) -> AccountRead:
     with rt.transaction() as (session, clock):
-        state = asdict(service.account_state(session, ref=ref, as_of=clock.today()))
-        state["events"] = service.account_events(session, ref=ref)
-    return state
+        return AccountRead.of(service.account_state(session, ref=ref, as_of=clock.today()))
+
+
+@router.get("/{ref}/events")
+def list_events(ref: AccountRef, rt: RuntimeDep) -> list[AccountEventRead]:
+    with unit_of_work(rt.engine) as session:
+        events = service.account_events(session, ref=ref)
+    return [_event(event) for event in events]
 
 
 @router.post("/{ref}/draws", status_code=201)
 def create_draw(
-    ref: AccountRef, body: DrawCreate, key: IdempotencyKey, rt: Annotated[Runtime, Depends(runtime)]
-) -> dict[str, Any]:
+    ref: AccountRef,
+    body: DrawCreate,
+    key: IdempotencyKey,
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+) -> DrawReceipt:
     with rt.transaction() as (session, clock):
-        result = service.draw(
+        result = _audited(
             session,
             clock,
-            account_ref=ref,
-            amount_fen=body.amount,
-            repayment_type=body.repayment_type.value,
-            term_months=body.term_months,
-            key=key,
+            principal.subject,
+            "draw.create",
+            ref,
+            lambda: service.draw(
+                session,
+                clock,
+                account_ref=ref,
+                amount_fen=body.amount_fen,
+                repayment_type=body.repayment_type.value,
+                term_months=body.term_months,
+                key=key,
+            ).to_dict(),
         )
-    return result.to_dict()
+    return DrawReceipt(**result)
 
 
 @router.post("/{ref}/repayments", status_code=201)
@@ -78,13 +103,56 @@ def create_repayment(
     ref: AccountRef,
     body: RepaymentCreate,
     key: IdempotencyKey,
-    rt: Annotated[Runtime, Depends(runtime)],
-) -> dict[str, Any]:
+    rt: RuntimeDep,
+    principal: CurrentPrincipal,
+) -> RepaymentReceipt:
     with rt.transaction() as (session, clock):
-        result = service.repay(session, clock, account_ref=ref, amount_fen=body.amount, key=key)
-    return result.to_dict()
+        result = _audited(
+            session,
+            clock,
+            principal.subject,
+            "repayment.create",
+            ref,
+            lambda: service.repay(
+                session, clock, account_ref=ref, amount_fen=body.amount_fen, key=key
+            ).to_dict(),
+        )
+    return RepaymentReceipt(**result)
 
 
-def _summary(state: dict[str, Any]) -> dict[str, Any]:
-    """The list view leaves out the per-draw detail."""
-    return {name: value for name, value in state.items() if name != "draws"}
+@cob_router.get("/status")
+def cob_status(rt: RuntimeDep) -> CobStatusRead:
+    with rt.transaction() as (session, clock):
+        dates = business_dates.book_dates(session)
+        return CobStatusRead(
+            business_date=dates.business_date,
+            cob_closed_through=dates.cob_closed_through,
+            simulation=dates.simulation,
+            accounts=len(service.account_refs(session)),
+            accounts_behind=len(service.accounts_behind(session, as_of=clock.today() - ONE_DAY)),
+            failures=[CobFailureRead(**asdict(f)) for f in service.cob_failures(session)],
+        )
+
+
+def _audited(
+    session: Session,
+    clock: Clock,
+    actor: str,
+    action: str,
+    ref: str,
+    apply: Callable[[], dict[str, Any]],
+) -> dict[str, Any]:
+    return audit.change(
+        session,
+        clock,
+        actor=actor,
+        action=action,
+        target=f"account:{ref}",
+        snapshot=lambda: service.account_snapshot(session, ref=ref),
+        apply=apply,
+    )
+
+
+def _event(event: dict[str, Any]) -> AccountEventRead:
+    details = {k: v for k, v in event.items() if k not in {"account_id", "kind", "as_of"}}
+    return AccountEventRead(kind=event["kind"], as_of=event["as_of"], details=details)

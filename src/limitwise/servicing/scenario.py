@@ -250,7 +250,10 @@ class ScenarioResult:
         return {
             "passed": self.passed,
             "checks": [asdict(c) | {"on": c.on.isoformat(), "ok": c.ok} for c in self.checks],
-            "accounts": [asdict(state) for state in self.accounts],
+            "accounts": [
+                asdict(state) | {"draws": [service.draw_summary_dict(d) for d in state.draws]}
+                for state in self.accounts
+            ],
         }
 
 
@@ -508,10 +511,10 @@ class _Runner:
         with unit_of_work(self.engine) as session:
             rows = [service.schedule_row_dict(v) for v in service.draw_schedule(session, key=key)]
             state_draw = next(
-                d
+                service.draw_summary_dict(d)
                 for ref in service.account_refs(session)
                 for d in service.account_state(session, ref=ref, as_of=on).draws
-                if d["key"] == key
+                if d.key == key
             )
         for field, expected in fields.items():
             if field == "schedule":

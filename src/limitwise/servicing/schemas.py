@@ -20,8 +20,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from limitwise.kit.errors import InvalidInput, InvalidRequest, Problem
-from limitwise.kit.fields import NoControl, WholeNumber
+from limitwise.kit.fields import NoControl, PositiveFen, WholeNumber
 from limitwise.kit.money import parse_amount_fen
+from limitwise.servicing.models import AccountStatus
 from limitwise.servicing.schedule import BPS, DAYS_PER_YEAR_APR, RepaymentType
 
 
@@ -214,6 +215,21 @@ class InstalmentView:
 
 
 @dataclass(frozen=True)
+class DrawView:
+    """One draw on an account as it stands, money in fen."""
+
+    key: str
+    amount_fen: int
+    repayment_type: str
+    term_months: int
+    drawn_on: dt.date
+    apr: str
+    status: str
+    outstanding_principal_fen: int
+    schedule: list[InstalmentView]
+
+
+@dataclass(frozen=True)
 class DrawResult:
     ref: str
     key: str
@@ -273,7 +289,7 @@ class AccountState:
     days_past_due: int
     bucket: str
     apr: str | None
-    draws: list[dict[str, Any]]
+    draws: list[DrawView]
 
 
 @dataclass(frozen=True)
@@ -285,3 +301,130 @@ class CobFailureView:
     step: str
     error: str
     attempts: int
+
+
+# --- the HTTP API's models: money is integer fen everywhere, nested too ----------------------
+
+
+class DrawCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_fen: PositiveFen
+    repayment_type: RepaymentType
+    term_months: Annotated[WholeNumber, Field(ge=1, le=60)]
+
+
+class RepaymentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    amount_fen: PositiveFen
+
+
+class InstalmentRead(BaseModel):
+    seq: int
+    due_date: dt.date
+    principal_fen: int
+    interest_fen: int
+    penalty_fen: int
+    fee_fen: int
+    total_fen: int
+    paid_fen: int
+
+    @classmethod
+    def of(cls, view: InstalmentView) -> InstalmentRead:
+        return cls(**asdict(view), total_fen=view.total_fen)
+
+
+class DrawRead(BaseModel):
+    key: str
+    amount_fen: int
+    repayment_type: RepaymentType
+    term_months: int
+    drawn_on: dt.date
+    apr: str = Field(description='Annual percentage rate, e.g. "14.60%"')
+    status: str
+    outstanding_principal_fen: int
+    schedule: list[InstalmentRead]
+
+    @classmethod
+    def of(cls, view: DrawView) -> DrawRead:
+        fields = asdict(view) | {"schedule": [InstalmentRead.of(row) for row in view.schedule]}
+        return cls(**fields)
+
+
+class AccountSummary(BaseModel):
+    ref: str
+    product: str
+    status: AccountStatus
+    line_fen: int
+    available_fen: int
+    outstanding_principal_fen: int
+    interest_receivable_fen: int
+    penalty_receivable_fen: int
+    due_total_fen: int
+    credit_balance_fen: int
+    days_past_due: int
+    bucket: str
+    apr: str | None
+
+    @classmethod
+    def of(cls, state: AccountState) -> AccountSummary:
+        return cls(**{k: v for k, v in asdict(state).items() if k != "draws"})
+
+
+class AccountRead(AccountSummary):
+    draws: list[DrawRead]
+
+    @classmethod
+    def of(cls, state: AccountState) -> AccountRead:
+        summary = AccountSummary.of(state).model_dump()
+        return cls(**summary, draws=[DrawRead.of(view) for view in state.draws])
+
+
+class AccountEventRead(BaseModel):
+    kind: str
+    as_of: dt.date
+    details: dict[str, Any]
+
+
+class DrawReceipt(BaseModel):
+    ref: str
+    key: str
+    account: str
+    amount_fen: int
+    repayment_type: RepaymentType
+    term_months: int
+    drawn_on: dt.date
+    apr: str
+    entry_ref: str
+
+
+class RepaymentReceipt(BaseModel):
+    ref: str
+    key: str
+    account: str
+    amount_fen: int
+    effective_date: dt.date
+    allocated_fen: dict[str, int] = Field(description="Fen applied to each component")
+    credit_balance_fen: int
+    replayed: bool
+
+
+class CobFailureRead(BaseModel):
+    account: str
+    business_date: dt.date
+    step: str
+    error: str
+    attempts: int
+
+
+class CobStatusRead(BaseModel):
+    """Where close of business stands: the date served, the last day closed, and the
+    accounts still behind or failing."""
+
+    business_date: dt.date
+    cob_closed_through: dt.date | None
+    simulation: bool
+    accounts: int
+    accounts_behind: int
+    failures: list[CobFailureRead]

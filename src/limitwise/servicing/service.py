@@ -46,6 +46,7 @@ from limitwise.servicing.schemas import (
     AccountState,
     CobFailureView,
     DrawResult,
+    DrawView,
     InstalmentView,
     ProductSpec,
     RepaymentResult,
@@ -643,8 +644,22 @@ def account_state(session: Session, *, ref: str, as_of: dt.date) -> AccountState
         days_past_due=dpd,
         bucket=book.product.bucket_for(dpd),
         apr=format_apr(Decimal(latest.apr)) if latest else None,
-        draws=[_draw_summary(book, d) for d in book.draws],
+        draws=[_draw_view(book, d) for d in book.draws],
     )
+
+
+def account_snapshot(session: Session, *, ref: str) -> dict[str, Any]:
+    """What the audit log digests of an account: its line, status and ledger balances."""
+    account = repository.find_account(session, ref)
+    if account is None:
+        raise NotFound(f"no credit account {ref!r}", field="account")
+    balances = ledger.balances_of_owner(session, ref)
+    return {
+        "ref": ref,
+        "line_fen": account.line_fen,
+        "status": account.status,
+        "balances_fen": {purpose: b.balance_fen for purpose, b in balances.items()},
+    }
 
 
 def draw_schedule(session: Session, *, key: str) -> list[InstalmentView]:
@@ -1009,19 +1024,32 @@ def _instalment_view(draw_row: Draw, inst: Instalment) -> InstalmentView:
     )
 
 
-def _draw_summary(book: engine.Book, row: Draw) -> dict[str, Any]:
+def _draw_view(book: engine.Book, row: Draw) -> DrawView:
+    return DrawView(
+        key=row.idempotency_key,
+        amount_fen=row.amount_fen,
+        repayment_type=row.repayment_type,
+        term_months=row.term_months,
+        drawn_on=row.drawn_on,
+        apr=format_apr(Decimal(row.apr)),
+        status=row.status,
+        outstanding_principal_fen=row.principal_outstanding_fen,
+        schedule=[_instalment_view(row, inst) for inst in book.schedule_of(row)],
+    )
+
+
+def draw_summary_dict(view: DrawView) -> dict[str, Any]:
+    """A draw as the CLI and the scenario files write it: money in yuan."""
     return {
-        "key": row.idempotency_key,
-        "amount": format_yuan(row.amount_fen),
-        "repayment": row.repayment_type,
-        "term_months": row.term_months,
-        "drawn_on": row.drawn_on.isoformat(),
-        "apr": format_apr(Decimal(row.apr)),
-        "status": row.status,
-        "outstanding_principal": format_yuan(row.principal_outstanding_fen),
-        "schedule": [
-            schedule_row_dict(_instalment_view(row, inst)) for inst in book.schedule_of(row)
-        ],
+        "key": view.key,
+        "amount": format_yuan(view.amount_fen),
+        "repayment": view.repayment_type,
+        "term_months": view.term_months,
+        "drawn_on": view.drawn_on.isoformat(),
+        "apr": view.apr,
+        "status": view.status,
+        "outstanding_principal": format_yuan(view.outstanding_principal_fen),
+        "schedule": [schedule_row_dict(row) for row in view.schedule],
     }
 
 

@@ -1,0 +1,270 @@
+"""The HTTP API under a mixed workload, on PostgreSQL over loopback, with auth.
+
+``limitwise serve`` runs in its own processes on a demo book; clients (httpx, async) send
+70% account reads, 20% draws and 10% repayments, each a borrower with a bearer token on
+their own account, so every request resolves and authorizes its principal. The same
+number of requests then goes to ``/v1/floor`` on the same server: a route that does no
+work (no auth, no database), the framework's floor. Both are printed for 1, 8 and 32
+concurrent clients, with their ratio.
+
+    PYTHONPATH=src python benchmarks/api.py [--workers 2] [--requests 3000] [--admin-url URL]
+
+Without ``--admin-url`` it uses PostgreSQL on 127.0.0.1:5432 or starts a throw-away one
+(``tests/pgserver.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # tests.pgserver, the throw-away PostgreSQL the tests use
+
+from tests import pgserver  # noqa: E402
+from tests.net import free_port  # noqa: E402
+
+from limitwise.auth import service as auth  # noqa: E402
+from limitwise.auth.schemas import Role, UserCreate  # noqa: E402
+from limitwise.demo import run_demo  # noqa: E402
+from limitwise.kit.clock import Clock  # noqa: E402
+from limitwise.kit.db import make_engine, unit_of_work  # noqa: E402
+
+CONCURRENCY = (1, 8, 32)
+#: Each borrower holds this many accounts and spreads its requests over them.
+ACCOUNTS_PER_BORROWER = 4
+MIX = (("read", 70), ("draw", 20), ("repay", 10))
+PASSWORD = "bench-password"
+SEED = 20261203
+
+
+@dataclass(frozen=True)
+class Figures:
+    requests: int
+    seconds: float
+    latencies_ms: list[float]
+    #: Unexpected answers by status code.
+    errors: dict[int, int]
+    #: Latencies by kind of request (read, draw, repay; floor).
+    by_kind_ms: dict[str, list[float]]
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, q: int, kind: str | None = None) -> float:
+        values = self.latencies_ms if kind is None else self.by_kind_ms[kind]
+        return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+Request = tuple[str, Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]]
+
+
+@contextmanager
+def postgres(admin_url: str | None) -> Iterator[str]:
+    server = pgserver.PgServer(admin_url) if admin_url else pgserver.find_server()
+    if server is None:
+        raise SystemExit("no PostgreSQL reachable or startable: pass --admin-url")
+    name = f"lw_bench_api_{uuid.uuid4().hex[:8]}"
+    url = pgserver.create_database(server, name)
+    try:
+        yield url
+    finally:
+        pgserver.drop_database(server, name)
+        server.stop()
+
+
+def borrowers(url: str, clients: int) -> list[tuple[str, list[str]]]:
+    """(username, account refs) of one borrower per client, each holding demo accounts."""
+    accounts = clients * ACCOUNTS_PER_BORROWER
+    assert run_demo(url, accounts=accounts, console=Console(file=io.StringIO())) == 0
+    engine = make_engine(url)
+    pairs = [
+        (f"bench{i:02d}", [f"DEMO-{n + 1:03d}" for n in range(i, accounts, clients)])
+        for i in range(clients)
+    ]
+    with unit_of_work(engine) as session:
+        for username, refs in pairs:
+            spec = UserCreate(
+                username=username, password=PASSWORD, role=Role.BORROWER, account_refs=refs
+            )
+            auth.create_user(session, Clock.system(), spec=spec)
+    engine.dispose()
+    return pairs
+
+
+@contextmanager
+def served(url: str, workers: int) -> Iterator[str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "LIMITWISE_ENV": "dev",
+        "LIMITWISE_RATE_LIMIT": "1000000000/minute",
+        "LIMITWISE_ACCESS_TOKEN_MINUTES": "120",
+    }
+    command = ["serve", "--db", url, "--port", str(port), "--workers", str(workers)]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "limitwise", *command],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/v1/ready", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(server.stderr.read().decode() if server.stderr else "no server")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def login(base: str, username: str) -> dict[str, str]:
+    form = {"grant_type": "password", "username": username, "password": PASSWORD}
+    token = httpx.post(f"{base}/v1/auth/token", data=form).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+def mixed_request(rng: random.Random, ref: str, headers: dict[str, str]) -> Request:
+    """One request of the mix for the borrower of ``ref``: draws of the product's minimum
+    (100 yuan) and repayments of twice that, so on average the lines neither fill nor
+    empty over the run."""
+    kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
+    key = {"Idempotency-Key": uuid.uuid4().hex}
+    if kind == "read":
+        return kind, lambda c: c.get(f"/v1/accounts/{ref}", headers=headers)
+    if kind == "draw":
+        body = {"amount_fen": 100_00, "repayment_type": "daily", "term_months": 3}
+        return kind, lambda c: c.post(f"/v1/accounts/{ref}/draws", json=body, headers=headers | key)
+    return kind, lambda c: c.post(
+        f"/v1/accounts/{ref}/repayments", json={"amount_fen": 200_00}, headers=headers | key
+    )
+
+
+FLOOR: Request = ("floor", lambda c: c.get("/v1/floor"))
+
+
+async def drive(base: str, plans: list[list[Request]], expect: set[int]) -> Figures:
+    """Each client sends its planned requests one after another; all clients at once."""
+    latencies: list[float] = []
+    by_kind: dict[str, list[float]] = {}
+    errors: dict[int, int] = {}
+    limits = httpx.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
+
+    async def client(plan: list[Request]) -> None:
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+            for kind, send in plan:
+                started = time.perf_counter()
+                response = await send(http)
+                elapsed_ms = (time.perf_counter() - started) * 1000
+                latencies.append(elapsed_ms)
+                by_kind.setdefault(kind, []).append(elapsed_ms)
+                if response.status_code not in expect:
+                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(plan) for plan in plans))
+    seconds = time.perf_counter() - started
+    return Figures(len(latencies), seconds, latencies, errors, by_kind)
+
+
+def measure(
+    base: str, pairs: list[tuple[str, list[str]]], tokens: dict[str, dict[str, str]], total: int
+) -> list[tuple[int, Figures, Figures]]:
+    rows = []
+    rng = random.Random(SEED)
+    for clients in CONCURRENCY:
+        per_client = max(50, total // clients)
+        plans = [
+            [mixed_request(rng, rng.choice(refs), tokens[user]) for _ in range(per_client)]
+            for user, refs in pairs[:clients]
+        ]
+        floor_plans = [[FLOOR] * per_client for _ in range(clients)]
+        asyncio.run(drive(base, [plan[:20] for plan in floor_plans], {200}))  # warm up
+        workload = asyncio.run(drive(base, plans, {200, 201}))
+        floor = asyncio.run(drive(base, floor_plans, {200}))
+        rows.append((clients, workload, floor))
+    return rows
+
+
+def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
+    table = Table(
+        title=f"limitwise serve --workers {workers}, PostgreSQL over loopback: "
+        "70% reads / 20% draws / 10% repayments, with auth, vs the floor"
+    )
+    for column in (
+        "clients",
+        "requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "read p50",
+        "draw p50",
+        "repay p50",
+        "errors",
+        "floor req/s",
+        "floor p50",
+        "floor p99",
+        "req/s ÷ floor",
+    ):
+        table.add_column(column, justify="right")
+    for clients, work, floor in rows:
+        table.add_row(
+            str(clients),
+            str(work.requests),
+            f"{work.per_second:,.0f}",
+            f"{work.percentile(50):.1f}",
+            f"{work.percentile(99):.1f}",
+            f"{work.percentile(50, 'read'):.1f}",
+            f"{work.percentile(50, 'draw'):.1f}",
+            f"{work.percentile(50, 'repay'):.1f}",
+            ", ".join(f"{n}× {code}" for code, n in sorted(work.errors.items())) or "0",
+            f"{floor.per_second:,.0f}",
+            f"{floor.percentile(50):.1f}",
+            f"{floor.percentile(99):.1f}",
+            f"{work.per_second / floor.per_second:.2f}",
+        )
+    Console(width=200).print(table)
+    Console().print("target at 8 clients: p99 ≤ 20 ms and ≥ 1,000 req/s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--requests", type=int, default=1000, help="per concurrency level")
+    parser.add_argument("--admin-url", default=None)
+    args = parser.parse_args()
+    with postgres(args.admin_url) as url:
+        pairs = borrowers(url, max(CONCURRENCY))
+        with served(url, args.workers) as base:
+            tokens = {user: login(base, user) for user, _ in pairs}
+            rows = measure(base, pairs, tokens, args.requests)
+    report(rows, args.workers)
+
+
+if __name__ == "__main__":
+    main()
