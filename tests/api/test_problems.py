@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from limitwise.api.app import create_app
 from limitwise.api.problems import PROBLEM_JSON
 from limitwise.kit.settings import Settings
+from limitwise.policy.schemas import MAX_POLICY_SOURCE_CHARS
 from tests.api.credentials import api_key
 
 DRAW = {"amount_fen": 100_00, "repayment_type": "daily", "term_months": 3}
@@ -146,3 +147,15 @@ def test_the_schema_documents_the_problem_shape_not_fastapi_validation_errors(cl
     for status in ("400", "401", "403", "404", "409", "413", "422", "429", "500", "503"):
         content = draw[status]["content"]
         assert content[PROBLEM_JSON]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_an_over_long_policy_source_is_refused_by_its_rule_not_by_the_body_limit(api, as_):
+    """Even written as JSON escapes, one character more than a policy source may hold stays
+    under the default body limit: the refusal names the field and its rule (schemathesis
+    found the 413 that a 500,000-character limit let through)."""
+    source = "\x01" * (MAX_POLICY_SOURCE_CHARS + 1)
+    response = api.post("/v1/policies", json={"source_yaml": source}, headers=as_["admin"])
+    body = assert_problem(response, 422, "string_too_long")
+    assert [(p["field"], p["rule"]) for p in body["problems"]] == [
+        ("source_yaml", "string_too_long")
+    ]
