@@ -127,6 +127,16 @@ def work_partitions(
             progress(done, planned, tally)
 
 
+def work(
+    engine: Engine, clock: Clock, *, as_of: dt.date, size: int, progress: Progress | None = None
+) -> CobTally:
+    """A helper worker's share of a close of business: plan (a no-op once planned), then
+    claim and close partitions until none is left."""
+    with unit_of_work(engine) as session:
+        planned = batch_cob.plan_partitions(session, business_date=as_of, size=size)
+    return work_partitions(engine, clock, as_of=as_of, planned=planned, progress=progress)
+
+
 def _partitions_left(engine: Engine, as_of: dt.date) -> int:
     with unit_of_work(engine) as session:
         return batch_cob.partitions_left(session, business_date=as_of)

@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Date, Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import TextClause
 
@@ -395,19 +397,14 @@ def account_id_span(session: Session, *, through: dt.date) -> tuple[int, int] | 
 
 
 def add_partitions(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert the partitions not planned yet (a rerun plans the same ranges again)."""
+    """Insert the partitions not planned yet (a rerun, or a second worker planning at the
+    same time, plans the same ranges again)."""
     table = cast(Table, CobPartition.__table__)
-    existing = {
-        (row.business_date, row.lo_id)
-        for row in session.execute(
-            select(table.c.business_date, table.c.lo_id).where(
-                table.c.business_date.in_({r["business_date"] for r in rows})
-            )
-        )
-    }
-    fresh = [r for r in rows if (r["business_date"], r["lo_id"]) not in existing]
-    if fresh:
-        session.execute(insert(table), fresh)
+    dialect_insert = (
+        pg_insert if session.connection().dialect.name == "postgresql" else sqlite_insert
+    )
+    if rows:
+        session.execute(dialect_insert(table).on_conflict_do_nothing(), rows)
 
 
 def claim_partition(session: Session, *, business_date: dt.date) -> CobPartition | None:
