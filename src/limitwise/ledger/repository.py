@@ -479,7 +479,10 @@ def stage_sql(session: Session, select_sql: str, params: dict[str, Any]) -> None
 
 
 def bad_staged_entry(session: Session) -> tuple[str, int, int, int] | None:
-    row = session.connection().execute(BAD_STAGED_ENTRY).first()
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # row counts for the planner (a temp table)
+        connection.execute(text("ANALYZE ledger_staged_legs"))
+    row = connection.execute(BAD_STAGED_ENTRY).first()
     return None if row is None else (row[0], int(row[1]), int(row[2]), int(row[3]))
 
 

@@ -54,6 +54,20 @@ SETTLED = (
     " THEN i.interest_scheduled_fen ELSE i.interest_accrued_fen END"
 )
 DAY_PARAMS = ("d", "prev", "next")
+#: Accounts ``c`` of the partition with a day up to ``:d`` open and no recorded failure.
+BEHIND_IN_RANGE = (
+    "c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
+    " AND (c.cob_through IS NULL OR c.cob_through < :d)"
+    " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)"
+)
+
+
+def ledger_account(owner: str, purpose: str, column: str = "id") -> str:
+    """A column of one of a credit account's ledger accounts (an index probe on owner)."""
+    return (
+        f"(SELECT l.{column} FROM ledger_accounts l"
+        f" WHERE l.owner_ref = {owner} AND l.purpose = '{purpose}')"
+    )
 
 
 def _days(dialect: str, later: str, earlier: str) -> str:
@@ -93,16 +107,16 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         "rates": "SELECT DISTINCT d.daily_rate_bps, d.penalty_rate_bps FROM draws d"
         " JOIN credit_accounts c ON c.id = d.credit_account_id"
         " WHERE c.id >= :lo AND c.id < :hi AND d.status = 'open'",
-        "fallback": "INSERT INTO cob_fallback (account_id) SELECT c.id FROM credit_accounts c"
-        " WHERE c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
-        " AND (c.cob_through IS NULL OR c.cob_through < :d)"
-        " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)"
-        " AND (EXISTS (SELECT 1 FROM draws d WHERE d.credit_account_id = c.id"
-        " AND d.status = 'open' AND (d.principal_outstanding_fen = 0"
-        " OR d.daily_rate_bps NOT IN (SELECT rate FROM cob_rates)"
-        " OR d.penalty_rate_bps NOT IN (SELECT rate FROM cob_rates)))"
-        " OR EXISTS (SELECT 1 FROM ledger_accounts la"
-        " WHERE la.code = 'credit:' || c.ref || '\\:credit_balance' AND la.balance_fen <> 0))",
+        "fallback_draws": "INSERT INTO cob_fallback (account_id)"
+        " SELECT DISTINCT c.id FROM credit_accounts c JOIN draws d ON d.credit_account_id = c.id"
+        f" WHERE {BEHIND_IN_RANGE} AND d.status = 'open' AND (d.principal_outstanding_fen = 0"
+        " OR NOT EXISTS (SELECT 1 FROM cob_rates r WHERE r.rate = d.daily_rate_bps)"
+        " OR NOT EXISTS (SELECT 1 FROM cob_rates r WHERE r.rate = d.penalty_rate_bps))",
+        # scalar subqueries: an index probe per account whatever the planner guesses
+        "fallback_credit": "INSERT INTO cob_fallback (account_id) SELECT c.id"
+        f" FROM credit_accounts c WHERE {BEHIND_IN_RANGE}"
+        f" AND {ledger_account('c.ref', 'credit_balance', 'balance_fen')} <> 0"
+        " AND NOT EXISTS (SELECT 1 FROM cob_fallback x WHERE x.account_id = c.id)",
         "fallback_refs": "SELECT c.ref FROM credit_accounts c"
         " JOIN cob_fallback f ON f.account_id = c.id ORDER BY c.id",
         "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd)"
@@ -194,15 +208,14 @@ def _legs_sql() -> str:
     entries ``service._close_day`` posts."""
     ref0, refk = _entry_ref("'0'"), _entry_ref("CAST(t.falls_due AS VARCHAR(1))")
     head = "'accrual', :d, t.ref"
-    interest = "JOIN ledger_accounts l ON l.code = 'credit:' || t.ref || '\\:interest'"
-    penalty = "JOIN ledger_accounts l ON l.code = 'credit:' || t.ref || '\\:penalty'"
     return (
-        f"SELECT t.account_id * 2, 0, {ref0}, {head}, l.id, t.interest_fen FROM cob_totals t"
-        f" {interest} WHERE t.interest_fen > 0"
+        f"SELECT t.account_id * 2, 0, {ref0}, {head}, {ledger_account('t.ref', 'interest')},"
+        " t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
         f" UNION ALL SELECT t.account_id * 2, 1, {ref0}, {head}, :interest_income,"
         " -t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 2, {refk}, {head}, l.id,"
-        f" t.penalty_fen FROM cob_totals t {penalty} WHERE t.penalty_fen > 0"
+        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 2, {refk}, {head},"
+        f" {ledger_account('t.ref', 'penalty')}, t.penalty_fen FROM cob_totals t"
+        " WHERE t.penalty_fen > 0"
         f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 3, {refk}, {head},"
         " :penalty_income, -t.penalty_fen FROM cob_totals t WHERE t.penalty_fen > 0"
     )
@@ -217,8 +230,13 @@ def _run(session: Session, name: str, **params: Any) -> Any:
 
 
 def prepare(session: Session) -> None:
-    """Create the temporary tables on this connection if needed, and empty them."""
+    """Create the temporary tables on this connection if needed, and empty them. On
+    PostgreSQL, switch JIT compilation off for the transaction: these statements are short
+    and the planner's row estimates would have it compile each for longer than it runs."""
     connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL jit = off"))
+        connection.execute(text("SET LOCAL random_page_cost = 1.1"))
     for name, columns in TEMP_TABLES.items():
         connection.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))
         connection.execute(text(f"DELETE FROM {name}"))
@@ -318,7 +336,8 @@ def product_ids(session: Session, *, lo: int, hi: int) -> list[int]:
 
 def mark_fallback(session: Session, *, lo: int, hi: int, through: dt.date) -> list[str]:
     """The accounts the per-account engine closes (see ``batch_cob``), in id order."""
-    _run(session, "fallback", lo=lo, hi=hi, d=through)
+    _run(session, "fallback_draws", lo=lo, hi=hi, d=through)
+    _run(session, "fallback_credit", lo=lo, hi=hi, d=through)
     return [row[0] for row in _run(session, "fallback_refs")]
 
 
