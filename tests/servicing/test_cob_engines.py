@@ -56,3 +56,39 @@ def test_set_based_cob_equals_per_account_cob(engine: Engine, tmp_path: Path) ->
     assert actual == expected, first_difference(actual, expected)
     overdue = [a for a in actual["accounts"].values() if a["events"]]
     assert overdue  # nobody repaid: every drawn account went past due and moved bucket
+
+
+def caught_up(engine: Engine, *, cob_first: bool) -> dict:
+    """Account A0..A5 closed through day 3, then a repayment and a draw on day 10 (after
+    COB through day 9 when ``cob_first``)."""
+    simple_book(engine)
+    day3, today = OPENED + dt.timedelta(days=3), OPENED + dt.timedelta(days=10)
+    flows.run_cob(engine, Clock.fixed(day3), as_of=day3)
+    if cob_first:
+        flows.run_cob(engine, Clock.fixed(today), as_of=today - dt.timedelta(days=1))
+    clock = Clock.fixed(today)
+    with unit_of_work(engine) as session:
+        service.repay(session, clock, account_ref="A1", amount_fen=50_000, key="r")
+        service.draw(
+            session,
+            clock,
+            account_ref="A2",
+            amount_fen=20_000,
+            repayment_type="daily",
+            term_months=3,
+            key="d2",
+        )
+    book = dump_book(engine)
+    return {ref: book["accounts"][ref] for ref in ("A1", "A2")}
+
+
+def test_a_live_command_catches_an_account_up_before_it_applies(
+    engine: Engine, tmp_path: Path
+) -> None:
+    reference = make_engine(f"sqlite:///{tmp_path / 'reference.db'}")
+    migrate.upgrade_engine(reference)
+    expected = caught_up(reference, cob_first=True)
+    reference.dispose()
+    actual = caught_up(engine, cob_first=False)
+    assert actual == expected, first_difference(actual, expected)
+    assert actual["A1"]["account"][2] == str(OPENED + dt.timedelta(days=9))  # closed through
