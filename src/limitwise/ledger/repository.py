@@ -446,13 +446,30 @@ INSERT_STAGED_LEGS = text(
     "FROM ledger_staged_legs s JOIN journal_entries e ON e.entry_ref = s.entry_ref "
     "JOIN ledger_accounts a ON a.id = s.account_id ORDER BY s.entry_no, s.leg_no"
 )
+#: PostgreSQL: the entries and their legs in one statement, the legs joined to the entry ids
+#: the insert returns (not to the whole, ever-growing journal).
+INSERT_STAGED_ENTRIES_AND_LEGS = text(
+    "WITH e AS (INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at,"
+    " description) SELECT entry_ref, kind, effective_date, :posted_at, description"
+    " FROM ledger_staged_legs GROUP BY entry_no, entry_ref, kind, effective_date, description"
+    " ORDER BY entry_no RETURNING id, entry_ref) "
+    "INSERT INTO journal_legs (entry_id, account_id, amount_fen, balance_after_fen) "
+    "SELECT e.id, s.account_id, s.amount_fen, "
+    "CASE WHEN a.owner_ref IS NOT NULL THEN a.balance_fen + SUM(s.amount_fen) OVER "
+    "(PARTITION BY s.account_id ORDER BY s.entry_no, s.leg_no) END "
+    "FROM ledger_staged_legs s JOIN e ON e.entry_ref = s.entry_ref "
+    "JOIN ledger_accounts a ON a.id = s.account_id ORDER BY s.entry_no, s.leg_no"
+).bindparams(bindparam("posted_at", type_=DateTime(timezone=True)))
 UPDATE_STAGED_BALANCES = text(
     "UPDATE ledger_accounts SET balance_fen = ledger_accounts.balance_fen + moved.net "
     "FROM (SELECT account_id, SUM(amount_fen) AS net FROM ledger_staged_legs "
     "GROUP BY account_id) AS moved "
     "WHERE ledger_accounts.id = moved.account_id AND ledger_accounts.owner_ref IS NOT NULL"
 )
-CLEAR_STAGED = text("DELETE FROM ledger_staged_legs")
+CLEAR_STAGED = {
+    "postgresql": text("TRUNCATE ledger_staged_legs"),  # no dead rows piling up in a run
+    "sqlite": text("DELETE FROM ledger_staged_legs"),
+}
 COUNT_STAGED_ENTRIES = text("SELECT COUNT(DISTINCT entry_no) FROM ledger_staged_legs")
 
 
@@ -460,7 +477,7 @@ def prepare_staging(session: Session) -> None:
     """Create this connection's staging table if needed and empty it."""
     connection = session.connection()
     connection.execute(STAGED_LEGS_DDL)
-    connection.execute(CLEAR_STAGED)
+    connection.execute(CLEAR_STAGED[connection.dialect.name])
 
 
 def stage_rows(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -505,11 +522,14 @@ def move_staged_into_journal(session: Session, *, posted_at: dt.datetime) -> int
     many entries were posted. The staging table is left empty."""
     connection = session.connection()
     count = int(connection.execute(COUNT_STAGED_ENTRIES).scalar_one())
-    if count:
+    if count and connection.dialect.name == "postgresql":
+        connection.execute(INSERT_STAGED_ENTRIES_AND_LEGS, {"posted_at": posted_at})
+    elif count:
         connection.execute(INSERT_STAGED_ENTRIES, {"posted_at": posted_at})
         connection.execute(INSERT_STAGED_LEGS)
+    if count:
         connection.execute(UPDATE_STAGED_BALANCES)
-    connection.execute(CLEAR_STAGED)
+    connection.execute(CLEAR_STAGED[connection.dialect.name])
     return count
 
 

@@ -229,6 +229,14 @@ def _run(session: Session, name: str, **params: Any) -> Any:
     return connection.execute(_statements(connection.dialect.name)[name], params)
 
 
+def _clear(session: Session, table: str) -> None:
+    """Empty a temporary table; TRUNCATE on PostgreSQL, so a catch-up of many days does
+    not scan the dead rows of every day before."""
+    connection = session.connection()
+    verb = "TRUNCATE" if connection.dialect.name == "postgresql" else "DELETE FROM"
+    connection.execute(text(f"{verb} {table}"))
+
+
 def prepare(session: Session) -> None:
     """Create the temporary tables on this connection if needed, and empty them. On
     PostgreSQL, switch JIT compilation off for the transaction: these statements are short
@@ -239,7 +247,7 @@ def prepare(session: Session) -> None:
         connection.execute(text("SET LOCAL random_page_cost = 1.1"))
     for name, columns in TEMP_TABLES.items():
         connection.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns})"))
-        connection.execute(text(f"DELETE FROM {name}"))
+        _clear(session, name)
 
 
 def _analyze(session: Session, *tables: str) -> None:
@@ -343,9 +351,8 @@ def mark_fallback(session: Session, *, lo: int, hi: int, through: dt.date) -> li
 
 def start_day(session: Session, *, lo: int, hi: int, day: dt.date) -> int:
     """Empty the per-day tables and select the accounts closing ``day``; returns how many."""
-    connection = session.connection()
     for table in PER_DAY_TABLES:
-        connection.execute(text(f"DELETE FROM {table}"))
+        _clear(session, table)
     count = _run(
         session, "day_accounts", lo=lo, hi=hi, d=day, prev=day - dt.timedelta(days=1)
     ).rowcount
