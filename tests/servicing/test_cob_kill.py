@@ -17,11 +17,11 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
-from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.db import make_engine, normalise_url, unit_of_work
 from limitwise.servicing import service
 from tests.servicing.book_dump import dump_book, first_difference
 from tests.servicing.helpers import open_book
@@ -31,6 +31,7 @@ THROUGH = dt.date(2026, 3, 20)  # 75 days: through two due dates, into every buc
 TYPES = ["daily", "equal_installment", "equal_principal", "interest_first"]
 ACCOUNTS = 40
 KILLS = 4
+PARTITIONS = 11  # account ids 1..40 in ranges of 4 starting at 0
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 
@@ -72,6 +73,7 @@ def partitions_done(engine: Engine) -> tuple[int, int]:
         done, total = conn.execute(
             text("SELECT SUM(CASE WHEN done THEN 1 ELSE 0 END), COUNT(*) FROM cob_partitions")
         ).one()
+        conn.rollback()
     return int(done or 0), int(total)
 
 
@@ -84,21 +86,27 @@ def test_kill_9_at_random_moments_then_a_rerun_equals_an_uninterrupted_run(
     migrate.upgrade(reference_url)
     reference = make_engine(reference_url)
     build_book(reference)
-    started = time.perf_counter()
     finished = cob(reference_url)
     assert finished.wait(timeout=300) == 0, finished.stdout.read() if finished.stdout else ""
-    uninterrupted_s = time.perf_counter() - started
 
     build_book(engine)
+    # a plain engine to watch with: limitwise's SQLite engines take the write lock up front
+    watcher = create_engine(normalise_url(db_url))
     kills, progress = 0, []
-    for _ in range(KILLS):
+    for n in range(KILLS):
         run = cob(db_url)
-        time.sleep(rng.uniform(0.3, 0.9) * uninterrupted_s)
+        # kill once a random number of partitions is done, a random moment later (mid-way
+        # through the next partition, or between two)
+        kill_after = rng.randint(n + 1, PARTITIONS - KILLS + n)
+        while run.poll() is None and partitions_done(watcher)[0] < kill_after:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
         if run.poll() is None:
             run.send_signal(signal.SIGKILL)
             kills += 1
         run.wait(timeout=60)
-        progress.append(partitions_done(engine))
+        progress.append(partitions_done(watcher))
+    watcher.dispose()
     rerun = cob(db_url)
     output = rerun.communicate(timeout=300)[0].decode()
     assert rerun.returncode == 0, output
