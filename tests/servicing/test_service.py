@@ -207,12 +207,17 @@ def test_a_crash_in_cob_loses_nothing_and_a_rerun_finishes(
         return real_accrue(book, day)
 
     monkeypatch.setattr(engine_module, "accrue_interest", crash_on_c)
+    per_account = flows.CobEngine.ACCOUNT  # the set-based engine: test_cob_kill.py
     with pytest.raises(KeyboardInterrupt):
-        flows.run_cob(engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2)
+        flows.run_cob(
+            engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2, cob_engine=per_account
+        )
     with unit_of_work(engine) as session:
         assert service.accounts_behind(session, as_of=dt.date(2026, 1, 9)) == ["C"]
     monkeypatch.setattr(engine_module, "accrue_interest", real_accrue)
-    report = flows.run_cob(engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2)
+    report = flows.run_cob(
+        engine, clock, as_of=dt.date(2026, 1, 9), batch_size=2, cob_engine=per_account
+    )
     assert (report.accounts_closed, report.days_closed) == (1, 5)
     day = dt.date(2026, 1, 10)
     assert {state(engine, ref, day).interest_receivable_fen for ref in "ABC"} == {5 * 480}

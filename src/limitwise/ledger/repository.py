@@ -13,13 +13,21 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import (
+    BigInteger,
+    Column,
     ColumnElement,
+    Date,
+    DateTime,
     Executable,
+    Integer,
+    MetaData,
+    String,
     Table,
     bindparam,
     func,
     insert,
     select,
+    text,
     union_all,
     update,
 )
@@ -362,3 +370,171 @@ def posted_holds_without_entry(session: Session) -> list[str]:
 
 def count_entries(session: Session) -> int:
     return int(session.scalar(select(func.count(JournalEntry.id))) or 0)
+
+
+# --- batched postings ---------------------------------------------------------------------
+
+#: Entries staged for one batched posting: one row per leg, the entry's fields repeated on
+#: each. A temporary table (per connection, never logged): the rows live only until
+#: :func:`post_staged` moves them into the journal within the same transaction.
+STAGED_LEGS_DDL = text(
+    "CREATE TEMPORARY TABLE IF NOT EXISTS ledger_staged_legs ("
+    "entry_no BIGINT NOT NULL, leg_no INTEGER NOT NULL, entry_ref VARCHAR(48) NOT NULL, "
+    "kind VARCHAR(32) NOT NULL, effective_date DATE NOT NULL, "
+    "description VARCHAR(200) NOT NULL, account_id BIGINT NOT NULL, "
+    "amount_fen BIGINT NOT NULL, PRIMARY KEY (entry_no, leg_no))"
+)
+STAGED_LEGS = Table(
+    "ledger_staged_legs",
+    MetaData(),
+    Column("entry_no", BigInteger, primary_key=True),
+    Column("leg_no", Integer, primary_key=True),
+    Column("entry_ref", String(48)),
+    Column("kind", String(32)),
+    Column("effective_date", Date),
+    Column("description", String(200)),
+    Column("account_id", BigInteger),
+    Column("amount_fen", BigInteger),
+    prefixes=["TEMPORARY"],
+)
+STAGED_COLUMNS = [column.name for column in STAGED_LEGS.columns]
+
+#: Entries that break a rule every entry must keep: Σ legs = 0, two legs or more, no zero leg.
+BAD_STAGED_ENTRY = text(
+    "SELECT entry_ref, SUM(amount_fen), COUNT(*), MIN(ABS(amount_fen)) FROM ledger_staged_legs "
+    "GROUP BY entry_no, entry_ref "
+    "HAVING SUM(amount_fen) <> 0 OR COUNT(*) < 2 OR MIN(ABS(amount_fen)) = 0 LIMIT 1"
+)
+LOCK_STAGED_OWNED = text(
+    "SELECT id FROM ledger_accounts WHERE owner_ref IS NOT NULL AND id IN "
+    "(SELECT DISTINCT account_id FROM ledger_staged_legs) ORDER BY id FOR UPDATE"
+)
+#: The first entry, per account, that would take it past its debit limit (a debit only)
+#: or to its abnormal side (strict accounts): the same checks a single posting makes,
+#: entry by entry, on the balance as it runs through the batch.
+STAGED_LIMIT_BREACH = text(
+    "WITH per_entry AS (SELECT account_id, entry_no, SUM(amount_fen) AS net "
+    "FROM ledger_staged_legs GROUP BY account_id, entry_no), "
+    "running AS (SELECT account_id, entry_no, net, SUM(net) OVER "
+    "(PARTITION BY account_id ORDER BY entry_no) AS moved FROM per_entry) "
+    "SELECT a.code, a.balance_fen + r.moved, "
+    "CASE WHEN a.debit_limit_fen IS NOT NULL AND r.net > 0 "
+    "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen "
+    "THEN 'limit' ELSE 'strict' END "
+    "FROM running r JOIN ledger_accounts a ON a.id = r.account_id "
+    "WHERE a.owner_ref IS NOT NULL AND ("
+    "(a.debit_limit_fen IS NOT NULL AND r.net > 0 "
+    "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen) "
+    "OR (a.strict_normal_balance AND a.kind IN ('asset', 'expense') "
+    "AND a.balance_fen + r.moved < 0) "
+    "OR (a.strict_normal_balance AND a.kind NOT IN ('asset', 'expense') "
+    "AND a.balance_fen + r.moved > 0)) "
+    "ORDER BY r.entry_no LIMIT 1"
+)
+INSERT_STAGED_ENTRIES = text(
+    "INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at, description) "
+    "SELECT entry_ref, kind, effective_date, :posted_at, description FROM ledger_staged_legs "
+    "GROUP BY entry_no, entry_ref, kind, effective_date, description ORDER BY entry_no"
+).bindparams(bindparam("posted_at", type_=DateTime(timezone=True)))
+#: Legs in staging order with the running balance of each owned account (lender-wide
+#: accounts keep none: NULL).
+INSERT_STAGED_LEGS = text(
+    "INSERT INTO journal_legs (entry_id, account_id, amount_fen, balance_after_fen) "
+    "SELECT e.id, s.account_id, s.amount_fen, "
+    "CASE WHEN a.owner_ref IS NOT NULL THEN a.balance_fen + SUM(s.amount_fen) OVER "
+    "(PARTITION BY s.account_id ORDER BY s.entry_no, s.leg_no) END "
+    "FROM ledger_staged_legs s JOIN journal_entries e ON e.entry_ref = s.entry_ref "
+    "JOIN ledger_accounts a ON a.id = s.account_id ORDER BY s.entry_no, s.leg_no"
+)
+#: PostgreSQL: the entries and their legs in one statement, the legs joined to the entry ids
+#: the insert returns (not to the whole, ever-growing journal).
+INSERT_STAGED_ENTRIES_AND_LEGS = text(
+    "WITH e AS (INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at,"
+    " description) SELECT entry_ref, kind, effective_date, :posted_at, description"
+    " FROM ledger_staged_legs GROUP BY entry_no, entry_ref, kind, effective_date, description"
+    " ORDER BY entry_no RETURNING id, entry_ref) "
+    "INSERT INTO journal_legs (entry_id, account_id, amount_fen, balance_after_fen) "
+    "SELECT e.id, s.account_id, s.amount_fen, "
+    "CASE WHEN a.owner_ref IS NOT NULL THEN a.balance_fen + SUM(s.amount_fen) OVER "
+    "(PARTITION BY s.account_id ORDER BY s.entry_no, s.leg_no) END "
+    "FROM ledger_staged_legs s JOIN e ON e.entry_ref = s.entry_ref "
+    "JOIN ledger_accounts a ON a.id = s.account_id ORDER BY s.entry_no, s.leg_no"
+).bindparams(bindparam("posted_at", type_=DateTime(timezone=True)))
+UPDATE_STAGED_BALANCES = text(
+    "UPDATE ledger_accounts SET balance_fen = ledger_accounts.balance_fen + moved.net "
+    "FROM (SELECT account_id, SUM(amount_fen) AS net FROM ledger_staged_legs "
+    "GROUP BY account_id) AS moved "
+    "WHERE ledger_accounts.id = moved.account_id AND ledger_accounts.owner_ref IS NOT NULL"
+)
+CLEAR_STAGED = {
+    "postgresql": text("TRUNCATE ledger_staged_legs"),  # no dead rows piling up in a run
+    "sqlite": text("DELETE FROM ledger_staged_legs"),
+}
+COUNT_STAGED_ENTRIES = text("SELECT COUNT(DISTINCT entry_no) FROM ledger_staged_legs")
+
+
+def prepare_staging(session: Session) -> None:
+    """Create this connection's staging table if needed and empty it."""
+    connection = session.connection()
+    connection.execute(STAGED_LEGS_DDL)
+    connection.execute(CLEAR_STAGED[connection.dialect.name])
+
+
+def stage_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Stage legs given as rows (executemany: SQLAlchemy batches them into multi-row
+    INSERTs)."""
+    if rows:
+        session.connection().execute(insert(STAGED_LEGS), rows)
+
+
+def stage_sql(session: Session, select_sql: str, params: dict[str, Any]) -> None:
+    """Stage the legs a SQL ``SELECT`` computes (its columns in :data:`STAGED_COLUMNS`
+    order)."""
+    columns = ", ".join(STAGED_COLUMNS)
+    statement = text(f"INSERT INTO ledger_staged_legs ({columns}) {select_sql}")
+    session.connection().execute(statement, params)
+
+
+def bad_staged_entry(session: Session) -> tuple[str, int, int, int] | None:
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":  # row counts for the planner (a temp table)
+        connection.execute(text("ANALYZE ledger_staged_legs"))
+    row = connection.execute(BAD_STAGED_ENTRY).first()
+    return None if row is None else (row[0], int(row[1]), int(row[2]), int(row[3]))
+
+
+def lock_staged_accounts(session: Session) -> None:
+    """Row-lock the owned accounts the staged legs touch, in id order (PostgreSQL; SQLite
+    serialises writers with ``BEGIN IMMEDIATE``)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(LOCK_STAGED_OWNED)
+
+
+def staged_limit_breach(session: Session) -> tuple[str, int, str] | None:
+    """(account code, balance it would reach, ``limit`` or ``strict``) of the first breach."""
+    row = session.connection().execute(STAGED_LIMIT_BREACH).first()
+    return None if row is None else (row[0], int(row[1]), row[2])
+
+
+def move_staged_into_journal(session: Session, *, posted_at: dt.datetime) -> int:
+    """Append the staged entries and legs and move the owned accounts' balances; returns how
+    many entries were posted. The staging table is left empty."""
+    connection = session.connection()
+    count = int(connection.execute(COUNT_STAGED_ENTRIES).scalar_one())
+    if count and connection.dialect.name == "postgresql":
+        connection.execute(INSERT_STAGED_ENTRIES_AND_LEGS, {"posted_at": posted_at})
+    elif count:
+        connection.execute(INSERT_STAGED_ENTRIES, {"posted_at": posted_at})
+        connection.execute(INSERT_STAGED_LEGS)
+    if count:
+        connection.execute(UPDATE_STAGED_BALANCES)
+    connection.execute(CLEAR_STAGED[connection.dialect.name])
+    return count
+
+
+def account_ids_by_code(session: Session, codes: Iterable[str]) -> dict[str, int]:
+    rows = session.connection().execute(
+        select(ACCOUNTS.c.code, ACCOUNTS.c.id).where(ACCOUNTS.c.code.in_(sorted(set(codes))))
+    )
+    return {code: int(account_id) for code, account_id in rows}

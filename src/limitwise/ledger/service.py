@@ -185,7 +185,7 @@ def post_entry(
     description: str = "",
 ) -> PostedEntry:
     """Append a balanced entry, enforcing debit limits and strict balances."""
-    _check_legs(legs)
+    check_legs(legs)
     accounts = _lock_by_code(session, [leg.account_code for leg in legs])
     _check_limits(accounts, _net_by_code(legs))
     posted, _ = _append_entry(
@@ -360,7 +360,8 @@ def _check_amount(amount_fen: int) -> None:
         )
 
 
-def _check_legs(legs: Sequence[Leg]) -> None:
+def check_legs(legs: Sequence[Leg]) -> None:
+    """Refuse an entry that does not balance, has fewer than two legs or a zero leg."""
     if len(legs) < 2:
         raise UnbalancedEntry("an entry needs at least two legs", field="legs")
     if any(leg.amount_fen == 0 for leg in legs):

@@ -107,6 +107,9 @@ def roll(
     through: dt.date,
     context: LineContext,
     batch_size: int = servicing_flows.DEFAULT_BATCH_SIZE,
+    cob_engine: servicing_flows.CobEngine = servicing_flows.CobEngine.SET,
+    partition_size: int = servicing_flows.DEFAULT_PARTITION_SIZE,
+    progress: servicing_flows.Progress | None = None,
 ) -> RollReport:
     """Close business days through ``through`` (COB), apply the changes whose notice has
     run by the next business date, answer the triggers COB raised (bucket changes), and
@@ -120,6 +123,13 @@ def roll(
         drain(engine, next_day, context=context)
 
     report, dates = servicing_flows.close_through(
-        engine, clock, through=through, batch_size=batch_size, then=when_closed
+        engine,
+        clock,
+        through=through,
+        batch_size=batch_size,
+        then=when_closed,
+        cob_engine=cob_engine,
+        partition_size=partition_size,
+        progress=progress,
     )
     return RollReport(cob=report, changes_applied=applied, dates=dates)

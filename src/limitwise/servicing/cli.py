@@ -9,51 +9,85 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from limitwise.businessdate.flows import command_clock
 from limitwise.kit.cli import DbOption, NewDbOption, command_group
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine
+from limitwise.kit.money import format_yuan
 from limitwise.servicing import flows
+from limitwise.servicing.batch_cob import CobTally
 from limitwise.servicing.scenario import ScenarioResult, load_scenario, run_scenario
 
 cob_app = command_group("Close of business: accrue, mark due and overdue, DPD.")
 scenario_app = command_group("Replay servicing scenario files.")
 
 
+EngineOption = Annotated[
+    flows.CobEngine,
+    typer.Option(
+        "--engine",
+        help="set: set-based over partitions of the book; account: account by account "
+        "through servicing/book.py (debugging).",
+    ),
+]
+PartitionOption = Annotated[
+    int,
+    typer.Option(
+        min=1, max=1_000_000, help="Account ids per partition (one transaction each, set engine)."
+    ),
+]
+ToOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--to",
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Last business date to close (default: the stored business date).",
+    ),
+]
+
+
 @cob_app.command("run")
 def cob_run(
-    to: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--to",
-            "--as-of",
-            formats=["%Y-%m-%d"],
-            help="Last business date to close (default: the stored business date).",
-        ),
-    ] = None,
+    to: ToOption = None,
     db: DbOption = None,
     batch_size: Annotated[
-        int, typer.Option(min=1, max=10_000, help="Accounts closed per transaction.")
+        int, typer.Option(min=1, max=10_000, help="Accounts closed per transaction (account).")
     ] = flows.DEFAULT_BATCH_SIZE,
+    engine_kind: EngineOption = flows.CobEngine.SET,
+    partition_size: PartitionOption = flows.DEFAULT_PARTITION_SIZE,
 ) -> None:
     """Close every account's business days up to TO (catching up day by day), apply the
-    line changes that fall due, and advance the stored business date. Exits 1 when some
-    accounts could not be closed (they are listed, kept in cob_failures and retried first
-    by the next run)."""
+    line changes that fall due, and advance the stored business date. More processes or
+    machines may run `cob work` for the same date meanwhile: they share the partitions.
+    Exits 1 when some accounts could not be closed (they are listed, kept in cob_failures
+    and retried first by the next run)."""
     from limitwise.lines.flows import default_context, roll
 
     engine = make_engine(db)
     try:
         through = to.date() if to is not None else command_clock(engine).today()
-        result = roll(
-            engine,
-            Clock(through),
-            through=through,
-            context=default_context(),
-            batch_size=batch_size,
-        )
+        with CobProgress(through) as progress:
+            result = roll(
+                engine,
+                Clock(through),
+                through=through,
+                context=default_context(),
+                batch_size=batch_size,
+                cob_engine=engine_kind,
+                partition_size=partition_size,
+                progress=progress,
+            )
     finally:
         engine.dispose()
     report = result.cob
@@ -63,6 +97,7 @@ def cob_run(
         f"{result.changes_applied} announced line change(s) applied; "
         f"business date now {result.dates.business_date}"
     )
+    typer.echo(summary(report.tally))
     for failure in report.failures:
         typer.echo(
             f"  failed: {failure.account} on {failure.business_date} in {failure.step} "
@@ -71,6 +106,75 @@ def cob_run(
         )
     if not report.ok:
         raise typer.Exit(1)
+
+
+@cob_app.command("work")
+def cob_work(
+    to: ToOption = None,
+    db: DbOption = None,
+    partition_size: PartitionOption = flows.DEFAULT_PARTITION_SIZE,
+) -> None:
+    """Help a running `cob run` (on this or another machine): claim partitions of TO's
+    close of business and close them set-based until none is left. Does not advance the
+    business date; `cob run` does that once everything is closed."""
+    engine = make_engine(db)
+    try:
+        through = to.date() if to is not None else command_clock(engine).today()
+        with CobProgress(through) as progress:
+            tally = flows.work(
+                engine, Clock(through), as_of=through, size=partition_size, progress=progress
+            )
+    finally:
+        engine.dispose()
+    typer.echo(summary(tally))
+
+
+def summary(tally: CobTally) -> str:
+    """The set-based figures of a run (the accounts the per-account engine closed count in
+    accounts and account-days only)."""
+    return (
+        f"  interest accrued {format_yuan(tally.interest_fen)}, penalty "
+        f"{format_yuan(tally.penalty_fen)}, {tally.new_overdue} account(s) newly overdue, "
+        f"{tally.bucket_moves} bucket move(s), "
+        f"{tally.partitions_per_account} partition(s) closed account by account"
+    )
+
+
+class CobProgress:
+    """A rich progress bar on a terminal, a plain line per partition otherwise."""
+
+    def __init__(self, through: dt.date) -> None:
+        self.through = through
+        self.console = Console(stderr=True)
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+
+    def __enter__(self) -> CobProgress:
+        if self.console.is_terminal:
+            self.bar = Progress(
+                TextColumn(f"COB {self.through}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("partitions · {task.fields[days]} account-days"),
+                TimeElapsedColumn(),
+                console=self.console,
+            )
+            self.bar.__enter__()
+            self.task = self.bar.add_task("cob", total=None, days=0)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+    def __call__(self, done: int, planned: int, tally: CobTally) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, completed=done, total=planned, days=tally.account_days)
+            return
+        typer.echo(
+            f"COB {self.through}: partition {done}/{planned}, {tally.account_days} account-day(s)",
+            err=True,
+        )
 
 
 @scenario_app.command("run")

@@ -218,3 +218,22 @@ class CobFailure(Base):
     error: Mapped[str] = mapped_column(Text)
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     failed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CobPartition(Base):
+    """One account-id range ``[lo_id, hi_id)`` of a set-based close of business for a
+    business date. A worker claims an undone partition (``FOR UPDATE SKIP LOCKED`` on
+    PostgreSQL), closes its accounts and marks it done in the same transaction, so a crash
+    leaves it undone for the next worker or run."""
+
+    __tablename__ = "cob_partitions"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    business_date: Mapped[dt.date] = mapped_column(Date)
+    lo_id: Mapped[int] = mapped_column(BigInteger)
+    hi_id: Mapped[int] = mapped_column(BigInteger)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    accounts_closed: Mapped[int] = mapped_column(Integer, default=0)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (UniqueConstraint("business_date", "lo_id"),)

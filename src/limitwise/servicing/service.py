@@ -248,7 +248,7 @@ def draw(
     }
 
     def action() -> DrawResult:
-        account = _lock(session, account_ref)
+        account = _lock_caught_up(session, clock, account_ref)
         _check_no_cob_in_flight(session, account)
         _check_can_draw(account, clock)
         product = _product_of(session, account)
@@ -367,7 +367,7 @@ def repay(
             raise InvalidInput(
                 "amount must be greater than zero", field="amount", code="amount_not_positive"
             )
-        account = _lock(session, account_ref)
+        account = _lock_caught_up(session, clock, account_ref)
         if effective_date is None:  # dated by the business date, not backdated by the caller
             _check_no_cob_in_flight(session, account)
         if effective < account.opened_on:
@@ -709,6 +709,30 @@ def _lock(session: Session, ref: str) -> CreditAccount:
     account = repository.lock_account(session, ref)
     if account is None:
         raise NotFound(f"no credit account {ref!r}", field="account")
+    return account
+
+
+class AccountBehindCob(Refused):
+    code = "account_behind_cob"
+
+
+def _lock_caught_up(session: Session, clock: Clock, ref: str) -> CreditAccount:
+    """Lock the account and first close the days before today that close of business has
+    not closed for it yet (it failed on the account, or a run is still on its way to it),
+    so a live command never lands on an account whose earlier days are still open."""
+    account = _lock(session, ref)
+    yesterday = clock.today() - ONE_DAY
+    if account.cob_through is None or account.cob_through >= yesterday:
+        return account
+    try:
+        with session.begin_nested():
+            close_business_days(session, clock, account_ref=ref, through=yesterday)
+    except CobStepFailed as failed:
+        raise AccountBehindCob(
+            f"account {ref} could not be brought up to {yesterday} by close of business "
+            f"({failed}); it is kept in cob_failures and retried by the next run",
+            field="account",
+        ) from failed
     return account
 
 
