@@ -10,6 +10,9 @@ on the same folds for
 * ``scorecard``: ``TrainingConfig()`` exactly (the WoE scorecard, no generated features);
 * ``interactions``: the interaction model frozen into points tables, with generated
   characteristics (``family="interactions"``, ``generate=True``), scored from the artifact;
+* ``segmented``: the same with ``segment_search=True``: the two categorical columns of highest
+  information value with 2 to 4 large values are tried as segment columns by an inner
+  3-fold CV on the training rows, and the best kept when it beats the pooled card;
 * ``ebm``: interpretml's EBM itself on the raw columns (same settings as ``interactions``);
 * ``lightgbm`` (300 trees, learning rate 0.05, 31 leaves) and ``logistic`` (median-imputed,
   standardised, categories one-hot) on the raw columns.
@@ -45,6 +48,7 @@ DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 VARIANTS = {
     "scorecard": TrainingConfig(),
     "interactions": TrainingConfig(family="interactions", generate=True),
+    "segmented": TrainingConfig(family="interactions", generate=True, segment_search=True),
 }
 INTERPRETABLE = tuple(VARIANTS)
 DATASETS: dict[str, tuple[str, str, str | None]] = {
