@@ -208,6 +208,23 @@ def test_score_train_segment_option_writes_one_routed_artifact(tmp_path):
     assert load_scorecard(out).segment_column == "channel"
 
 
+def test_score_train_segment_search_option_finds_the_segment_column(tmp_path):
+    from typer.testing import CliRunner
+
+    from limitwise.cli import app
+    from limitwise.scoring.artifact import load_scorecard
+
+    data, out, config = tmp_path / "apps.csv", tmp_path / "model.json", tmp_path / "train.yaml"
+    with_noise_columns(make_channels()).write_csv(data)
+    config.write_text("min_iv: 0.0\ncv_folds: 2\nmin_segment_rows: 400\n")
+    command = ["score", "train", "--data", str(data), "--target", TARGET, "--holdout", "0"]
+    options = ["--config", str(config), "--segment-search", "--out", str(out)]
+    result = CliRunner().invoke(app, [*command, *options])
+    assert result.exit_code == 0, result.output
+    assert "segmented by region" in result.output
+    assert load_scorecard(out).segment_column == "channel"
+
+
 def test_score_apply_writes_the_route_and_refuses_data_that_already_has_it(segmented, tmp_path):
     from limitwise.scoring.flows import apply_csv
 
