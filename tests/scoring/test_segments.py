@@ -171,6 +171,13 @@ def test_segment_search_keeps_the_pooled_card_when_no_segment_helps():
     }
 
 
+def test_segment_search_without_a_candidate_says_so():
+    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    card = train(make_channels(800).drop("channel"), searched)
+    assert card.segment_column is None and card.training.segment_cv_auc == {}
+    assert "no categorical column" in card.training.dropped["segment search"]
+
+
 def test_segment_search_tries_only_the_strongest_candidates():
     from limitwise.scoring.train import segment_columns
 

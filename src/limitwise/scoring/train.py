@@ -491,6 +491,11 @@ def train_segmented(
     routable = {column: values for column, (values, _notes) in plans.items() if values}
     if not routable:
         notes = {k: v for _values, column_notes in plans.values() for k, v in column_notes.items()}
+        if not plans:
+            notes["segment search"] = (
+                f"no categorical column has 2 to {MAX_SEARCHED_SEGMENTS} values of "
+                f"{config.min_segment_rows} rows and {config.min_segment_bads} bad: not segmented"
+            )
         return _with_segment_summary(pooled, frame, notes, {})
     fixed = pooled_config.model_copy(update={"family": pooled.training.family})
     aucs: dict[str, list[float]] = {name: [] for name in ["pooled", *map(_segmented, routable)]}
