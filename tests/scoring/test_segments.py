@@ -55,7 +55,7 @@ def test_segments_that_differ_get_cards_of_their_own(segmented):
     assert segmented.segment_column == "channel"
     assert [s.name for s in segmented.segments] == ["channel=web", "channel=branch"]
     compared = segmented.training.segment_cv_auc
-    assert compared["segmented"] > compared["pooled"] + 0.05
+    assert compared["segmented by channel"] > compared["pooled"] + 0.05
     assert "'phone'" in segmented.training.dropped["segment channel"]
     web, branch = (s.scorecard.characteristic("utilisation") for s in segmented.segments)
     assert web.points[0] > web.points[-1]  # on the web higher utilisation costs points
@@ -112,7 +112,7 @@ def test_pooled_card_is_kept_when_segments_do_not_cross_validate_better():
     pooled = train(make_channels(seed=6, opposite=False))
     assert pooled.segments == [] and pooled.segment_column is None
     compared = pooled.training.segment_cv_auc
-    assert compared["segmented"] <= compared["pooled"]
+    assert compared["segmented by channel"] <= compared["pooled"]
     assert "the pooled card is kept" in pooled.training.dropped["segment channel"]
 
 
@@ -139,6 +139,57 @@ def test_a_segmented_artifact_round_trips_and_serves_without_the_training_stack(
     assert done.stdout.strip() == "channel=web"
 
 
+def with_noise_columns(frame: pl.DataFrame, seed: int = 11) -> pl.DataFrame:
+    """Two categorical columns unrelated to risk: ``region`` has two large values, ``shop``
+    six (more cards than a search tries)."""
+    rng = np.random.default_rng(seed)
+    return frame.with_columns(
+        region=pl.Series(rng.choice(["north", "south"], frame.height)),
+        shop=pl.Series(rng.choice([f"s{i}" for i in range(6)], frame.height)),
+    )
+
+
+def test_segment_search_finds_the_column_whose_segments_differ():
+    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    card = train(with_noise_columns(make_channels()), searched)
+    assert card.segment_column == "channel"
+    compared = card.training.segment_cv_auc
+    # shop has six large values: not a candidate; region is tried and loses.
+    assert set(compared) == {"pooled", "segmented by channel", "segmented by region"}
+    assert compared["segmented by channel"] > compared["pooled"] > compared["segmented by region"]
+
+
+def test_segment_search_keeps_the_pooled_card_when_no_segment_helps():
+    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    card = train(with_noise_columns(make_channels(seed=6, opposite=False)), searched)
+    assert card.segment_column is None and card.segments == []
+    assert "the pooled card is kept" in card.training.dropped["segment search"]
+    assert set(card.training.segment_cv_auc) == {
+        "pooled",
+        "segmented by channel",
+        "segmented by region",
+    }
+
+
+def test_segment_search_without_a_candidate_says_so():
+    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    card = train(make_channels(800).drop("channel"), searched)
+    assert card.segment_column is None and card.training.segment_cv_auc == {}
+    assert "no categorical column" in card.training.dropped["segment search"]
+
+
+def test_segment_search_tries_only_the_strongest_candidates():
+    from limitwise.scoring.train import segment_columns
+
+    frame = with_noise_columns(make_channels())
+    bad = frame[TARGET]
+    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    both = segment_columns(frame, bad, searched, target=TARGET, id_column=None)
+    assert both == ["channel", "region"]  # channel carries more information value
+    one = searched.model_copy(update={"segment_candidates": 1})
+    assert segment_columns(frame, bad, one, target=TARGET, id_column=None) == ["channel"]
+
+
 def test_a_segment_column_not_in_the_data_is_refused():
     with pytest.raises(InvalidInput) as error:
         train(make_channels(400), CONFIG.model_copy(update={"segment": "region"}))
@@ -161,6 +212,23 @@ def test_score_train_segment_option_writes_one_routed_artifact(tmp_path):
     assert result.exit_code == 0, result.output
     assert "segment card channel=web" in result.output
     assert "segmentation cross-validated AUC" in result.output
+    assert load_scorecard(out).segment_column == "channel"
+
+
+def test_score_train_segment_search_option_finds_the_segment_column(tmp_path):
+    from typer.testing import CliRunner
+
+    from limitwise.cli import app
+    from limitwise.scoring.artifact import load_scorecard
+
+    data, out, config = tmp_path / "apps.csv", tmp_path / "model.json", tmp_path / "train.yaml"
+    with_noise_columns(make_channels()).write_csv(data)
+    config.write_text("min_iv: 0.0\ncv_folds: 2\nmin_segment_rows: 400\n")
+    command = ["score", "train", "--data", str(data), "--target", TARGET, "--holdout", "0"]
+    options = ["--config", str(config), "--segment-search", "--out", str(out)]
+    result = CliRunner().invoke(app, [*command, *options])
+    assert result.exit_code == 0, result.output
+    assert "segmented by region" in result.output
     assert load_scorecard(out).segment_column == "channel"
 
 

@@ -57,6 +57,14 @@ def train(
             "--segment", help="Column to train one card per value of (routed at scoring)."
         ),
     ] = None,
+    segment_search: Annotated[
+        bool,
+        typer.Option(
+            "--segment-search",
+            help="Try the strongest categorical columns as segment columns; keep the best if "
+            "it cross-validates above the pooled card.",
+        ),
+    ] = False,
 ) -> None:
     """Train a scorecard on any tabular credit CSV and freeze it as JSON.
 
@@ -78,6 +86,7 @@ def train(
         cv=cv,
         holdout_out=holdout_out,
         segment=segment,
+        segment_search=segment_search,
     )
     console = Console()
     table = Table(title=f"{scorecard.version}: {len(scorecard.characteristics)} characteristics")

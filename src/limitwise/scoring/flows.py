@@ -48,6 +48,7 @@ def train_csv(
     cv: int | None = None,
     holdout_out: Path | None = None,
     segment: str | None = None,
+    segment_search: bool = False,
 ) -> Scorecard:
     """Train on a CSV and write the frozen artifact; nothing is written if training fails.
 
@@ -70,6 +71,8 @@ def train_csv(
         updates["bad_values"] = bad_values
     if segment:
         updates["segment"] = segment
+    if segment_search:
+        updates["segment_search"] = True
     config = config.model_copy(update=updates)
     frame = read_csv(data)
     held: pl.DataFrame | None = None

@@ -199,8 +199,9 @@ class TrainingSummary(BaseModel):
     #: The model family trained, and each family's cross-validated AUC when "auto" chose.
     family: Literal["scorecard", "interactions"] = "scorecard"
     cv_auc: dict[str, float] = Field(default_factory=dict)
-    #: With a declared segment column: the cross-validated AUC of the pooled card and of the
-    #: segmented cards ("pooled", "segmented"); the artifact keeps the higher.
+    #: With a declared or searched segment column: the cross-validated AUC of the pooled card
+    #: ("pooled") and of the segmented cards per column ("segmented by COLUMN"); the artifact
+    #: keeps the highest.
     segment_cv_auc: dict[str, float] = Field(default_factory=dict)
 
 
@@ -346,6 +347,12 @@ class TrainingConfig(BaseModel):
     #: Train one card per value of this column (plus the pooled card for everything else),
     #: kept only when the segmented cards cross-validate better than the pooled one.
     segment: str | None = None
+    #: With no declared ``segment``: try the ``segment_candidates`` categorical columns of
+    #: highest information value that have 2 to 4 values large enough for a card, and keep the
+    #: one whose segmented cards cross-validate best, when that beats the pooled card. A card
+    #: per segment holds interactions of the segment column with every pair (on HMEQ, REASON).
+    segment_search: bool = False
+    segment_candidates: int = Field(default=2, ge=1, le=10)
     #: A segment needs this many rows, and ``min_segment_bads`` bad ones, for a card of its own.
     min_segment_rows: int = Field(default=1000, ge=MIN_SEGMENT_ROWS)
     min_segment_bads: int = Field(default=100, ge=1)

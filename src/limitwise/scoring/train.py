@@ -54,6 +54,8 @@ from limitwise.scoring.serve import (
 )
 
 Family = Literal["scorecard", "interactions"]
+#: Most segment cards a searched segment column may give (more: too many small cards).
+MAX_SEARCHED_SEGMENTS = 4
 
 
 def training_matrix(frame: pl.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
@@ -319,10 +321,11 @@ def train_scorecard(
 ) -> Scorecard:
     """Train and freeze a scorecard from a frame holding the target and candidate columns.
 
-    With a declared ``config.segment`` it is the segmented artifact when that cross-validates
-    better than the pooled card, else the pooled card (the comparison is recorded).
+    With a declared ``config.segment`` (or ``segment_search``) it is the segmented artifact
+    when that cross-validates better than the pooled card, else the pooled card (the
+    comparison is recorded).
     """
-    if config.segment:
+    if config.segment or config.segment_search:
         return train_segmented(
             frame,
             target=target,
@@ -342,10 +345,9 @@ def train_scorecard(
 
 
 def segment_values(
-    frame: pl.DataFrame, bad: pl.Series, config: TrainingConfig
+    frame: pl.DataFrame, bad: pl.Series, config: TrainingConfig, column: str
 ) -> tuple[list[str], dict[str, str]]:
     """The segment values large enough for a card of their own, and a note on the others."""
-    column = config.segment or ""
     if column not in frame.columns:
         raise InvalidInput(
             f"segment column {column!r} is not in the data", field="segment", code="column_exists"
@@ -374,11 +376,49 @@ def segment_values(
     return values, notes
 
 
+def category_iv(frame: pl.DataFrame, bad: pl.Series, column: str) -> float:
+    """Information value of a column's categories (missing as one more, half a row added)."""
+    counts = (
+        frame.select(category_expr(column, frame.schema[column]).alias("value"), bad.alias("bad"))
+        .group_by("value")
+        .agg(pl.col("bad").sum().alias("bad"), (1 - pl.col("bad")).sum().alias("good"))
+    )
+    bads = counts["bad"].to_numpy() + 0.5
+    goods = counts["good"].to_numpy() + 0.5
+    bad_share, good_share = bads / bads.sum(), goods / goods.sum()
+    return float(np.sum((good_share - bad_share) * np.log(good_share / bad_share)))
+
+
+def segment_columns(
+    frame: pl.DataFrame,
+    bad: pl.Series,
+    config: TrainingConfig,
+    *,
+    target: str,
+    id_column: str | None,
+) -> list[str]:
+    """The declared segment column, or the searched candidates: categorical columns with 2 to
+    ``MAX_SEARCHED_SEGMENTS`` values large enough for a card, highest information value first.
+    """
+    if config.segment:
+        return [config.segment]
+    kinds = detect_columns(frame, target=target, id_column=id_column, config=config).kinds
+    eligible = [
+        name
+        for name, kind in kinds.items()
+        if kind == "categorical"
+        and 2 <= len(segment_values(frame, bad, config, name)[0]) <= MAX_SEARCHED_SEGMENTS
+    ]
+    ranked = sorted(eligible, key=lambda name: -category_iv(frame, bad, name))
+    return ranked[: config.segment_candidates]
+
+
 def segmented_artifact(
     frame: pl.DataFrame,
     pooled: Scorecard,
     values: list[str],
     *,
+    column: str,
     target: str,
     config: TrainingConfig,
     trained_on: dt.date,
@@ -389,8 +429,9 @@ def segmented_artifact(
     The segment cards use the family the pooled card chose (no second family comparison per
     segment).
     """
-    column = config.segment or ""
-    card_config = config.model_copy(update={"segment": None, "family": pooled.training.family})
+    card_config = config.model_copy(
+        update={"segment": None, "segment_search": False, "family": pooled.training.family}
+    )
     routed = category_expr(column, frame.schema[column])
     segments = [
         Segment(
@@ -425,12 +466,19 @@ def train_segmented(
     data_sha256: str,
     id_column: str | None,
 ) -> Scorecard:
-    """The segmented artifact or the pooled card, whichever cross-validates better."""
+    """The segmented artifact or the pooled card, whichever cross-validates better.
+
+    Every candidate segment column is compared on the same folds, against the same pooled
+    fold cards; the best one is kept when it beats the pooled card.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     bad, _label = encode_target(frame, target, config.bad_values)
-    values, notes = segment_values(frame, bad, config)
-    pooled_config = config.model_copy(update={"segment": None})
+    plans = {
+        column: segment_values(frame, bad, config, column)
+        for column in segment_columns(frame, bad, config, target=target, id_column=id_column)
+    }
+    pooled_config = config.model_copy(update={"segment": None, "segment_search": False})
     pooled = train_card(
         frame,
         target=target,
@@ -440,27 +488,46 @@ def train_segmented(
         id_column=id_column,
     )
     common: dict[str, Any] = {"target": target, "trained_on": trained_on, "id_column": id_column}
-    compared: dict[str, float] = {}
-    if values:
-        fixed = pooled_config.model_copy(update={"family": pooled.training.family})
-        aucs: dict[str, list[float]] = {"pooled": [], "segmented": []}
-        splitter = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=0)
-        for train_rows, test_rows in splitter.split(np.zeros(frame.height), bad.to_numpy()):
-            fold_pooled = train_card(frame[train_rows], config=fixed, data_sha256="cv", **common)
-            fold_segmented = segmented_artifact(
-                frame[train_rows], fold_pooled, values, config=config, **common
+    routable = {column: values for column, (values, _notes) in plans.items() if values}
+    if not routable:
+        notes = {k: v for _values, column_notes in plans.values() for k, v in column_notes.items()}
+        if not plans:
+            notes["segment search"] = (
+                f"no categorical column has 2 to {MAX_SEARCHED_SEGMENTS} values of "
+                f"{config.min_segment_rows} rows and {config.min_segment_bads} bad: not segmented"
             )
-            aucs["pooled"].append(measured(fold_pooled, frame[test_rows]).auc)
-            aucs["segmented"].append(measured(fold_segmented, frame[test_rows]).auc)
-        compared = {name: float(np.mean(fold_aucs)) for name, fold_aucs in aucs.items()}
-        if compared["segmented"] > compared["pooled"]:
-            artifact = segmented_artifact(frame, pooled, values, config=config, **common)
-            return _with_segment_summary(artifact, frame, notes, compared)
-        notes[f"segment {config.segment}"] = (
-            f"segmented cards cross-validate at AUC {compared['segmented']:.4f}, the pooled "
-            f"card at {compared['pooled']:.4f}: the pooled card is kept"
+        return _with_segment_summary(pooled, frame, notes, {})
+    fixed = pooled_config.model_copy(update={"family": pooled.training.family})
+    aucs: dict[str, list[float]] = {name: [] for name in ["pooled", *map(_segmented, routable)]}
+    splitter = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=0)
+    for train_rows, test_rows in splitter.split(np.zeros(frame.height), bad.to_numpy()):
+        fold_pooled = train_card(frame[train_rows], config=fixed, data_sha256="cv", **common)
+        aucs["pooled"].append(measured(fold_pooled, frame[test_rows]).auc)
+        for column, values in routable.items():
+            fold_segmented = segmented_artifact(
+                frame[train_rows], fold_pooled, values, column=column, config=config, **common
+            )
+            aucs[_segmented(column)].append(measured(fold_segmented, frame[test_rows]).auc)
+    compared = {name: float(np.mean(fold_aucs)) for name, fold_aucs in aucs.items()}
+    best = max(routable, key=lambda column: compared[_segmented(column)])
+    if compared[_segmented(best)] > compared["pooled"]:
+        artifact = segmented_artifact(
+            frame, pooled, routable[best], column=best, config=config, **common
         )
-    return _with_segment_summary(pooled, frame, notes, compared)
+        return _with_segment_summary(artifact, frame, plans[best][1], compared)
+    shown = ", ".join(f"{name} {auc:.4f}" for name, auc in compared.items())
+    notes = {
+        f"segment {best}" if config.segment else "segment search": (
+            f"segmented cards do not cross-validate above the pooled card ({shown}): "
+            "the pooled card is kept"
+        )
+    }
+    return _with_segment_summary(pooled, frame, plans[best][1] | notes, compared)
+
+
+def _segmented(column: str) -> str:
+    """The ``segment_cv_auc`` key of the cards segmented by ``column``."""
+    return f"segmented by {column}"
 
 
 def _with_segment_summary(
