@@ -120,3 +120,27 @@ def test_openapi_schema_and_docs_are_served_locally(api):
     assert docs.status_code == 200
     assert "cdn" not in docs.text.lower() and "static-offline-docs" in docs.text
     assert api.get("/static-offline-docs/swagger-ui-bundle.js").status_code == 200
+
+
+def test_an_account_lists_its_open_draws_and_the_paid_off_ones_on_request(api, as_):
+    me = as_["borrower2"]
+    before = api.get("/v1/accounts/DEMO-002", headers=me).json()
+    owed = sum(
+        before[k]
+        for k in ("outstanding_principal_fen", "interest_receivable_fen", "penalty_receivable_fen")
+    )
+    repaid = api.post(
+        "/v1/accounts/DEMO-002/repayments",
+        json={"amount_fen": owed + 1000_00},
+        headers=key("all", me),
+    )
+    assert repaid.status_code == 201, repaid.text
+    after = api.get("/v1/accounts/DEMO-002", headers=me).json()
+    assert after["draws"] == []
+    assert after["apr"] == before["apr"]  # of the latest draw, paid off or not
+    history = api.get("/v1/accounts/DEMO-002", params={"paid_off": True}, headers=me).json()
+    assert [d["key"] for d in history["draws"]] == [d["key"] for d in before["draws"]]
+    assert {d["status"] for d in history["draws"]} == {"paid_off"}
+    assert {k: v for k, v in history.items() if k != "draws"} == {
+        k: v for k, v in after.items() if k != "draws"
+    }

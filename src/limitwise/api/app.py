@@ -4,8 +4,9 @@ Every error is RFC 9457 problem details (``api/problems.py``); the Host allow-li
 body size limit and the retry of requests that lost a database race run in front of every
 route (``api/guards.py``), and every request's latency is measured (``api/metrics.py``).
 Each route is public or behind ``authorize``, and every route has its line in the
-authorization matrix (``api/authz.py``): the app refuses to start otherwise. Endpoints own
-their transaction (``kit.db.unit_of_work``), so a refused request leaves nothing behind.
+authorization matrix (``api/authz.py``): the app refuses to start otherwise. An authorized
+request runs in one unit of work, opened by ``authorize`` and committed before the response
+is sent, so a refused request leaves nothing behind.
 Interactive docs (``/docs``, ``/redoc``) are served from assets bundled with
 fastapi-offline: no CDN.
 """
@@ -83,7 +84,9 @@ def create_app(
     for router in public:
         app.include_router(router, prefix=VERSION_PREFIX, dependencies=[Depends(anonymous)])
     for router in protected:
-        app.include_router(router, prefix=VERSION_PREFIX, dependencies=[Depends(authorize)])
+        app.include_router(
+            router, prefix=VERSION_PREFIX, dependencies=[Depends(authorize, scope="function")]
+        )
     app.include_router(metrics_router, dependencies=[Depends(anonymous)])
     app.state.mounted = [(VERSION_PREFIX, router) for router in [*public, *protected]]
     app.state.mounted.append(("", metrics_router))

@@ -12,7 +12,7 @@ its lines here.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -22,11 +22,12 @@ from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.orm import Session
 
 from limitwise.auth import service
 from limitwise.auth.schemas import Principal, Role, Scope
+from limitwise.businessdate.flows import dated_unit_of_work
 from limitwise.kit.clock import Clock
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.errors import LimitwiseError, NotFound
 
 TOKEN_URL = "/v1/auth/token"
@@ -147,9 +148,14 @@ def authorize(
     request: Request,
     token: Annotated[str | None, Depends(oauth2)],
     key: Annotated[str | None, Depends(api_key_header)],
-) -> Principal:
+) -> Iterator[Principal]:
     """Resolve the caller from ``Authorization: Bearer`` or ``X-API-Key`` and apply the
-    route's rule; the endpoints read the result (``auth.principal``)."""
+    route's rule; the endpoints read the result (``auth.principal``).
+
+    The caller is resolved in the request's unit of work, holding the business date, which
+    the endpoint then uses (``Runtime.transaction``): one transaction per request. Mounted
+    with ``scope="function"``, so the commit runs before the response is sent and a failed
+    commit is the request's error, never a success that did not happen."""
     rule = rule_of(request)
     assert not rule.public
     if token is None and key is None:
@@ -157,22 +163,28 @@ def authorize(
             "send Authorization: Bearer <access token> or X-API-Key: <key>"
         )
     clock = Clock.system()
+    with dated_unit_of_work(request.app.state.engine) as unit:
+        principal = _resolve(request, unit[0], clock, token=token, key=key)
+        _limiter(request).hit(principal.subject, clock.now().timestamp())
+        _check(rule, principal, request)
+        request.state.principal = principal
+        request.state.unit = unit
+        yield principal
+
+
+def _resolve(
+    request: Request, session: Session, clock: Clock, *, token: str | None, key: str | None
+) -> Principal:
     try:
-        with unit_of_work(request.app.state.engine) as session:
-            if token is not None:
-                principal = service.principal_from_token(
-                    session, clock, request.app.state.settings, token=token
-                )
-            else:
-                assert key is not None
-                principal = service.principal_from_api_key(session, key=key)
+        if token is not None:
+            return service.principal_from_token(
+                session, clock, request.app.state.settings, token=token
+            )
+        assert key is not None
+        return service.principal_from_api_key(session, key=key)
     except service.Unauthenticated:
         _limit_address(request, clock)  # guessing keys or tokens is limited too
         raise
-    _limiter(request).hit(principal.subject, clock.now().timestamp())
-    _check(rule, principal, request)
-    request.state.principal = principal
-    return principal
 
 
 def _check(rule: Rule, principal: Principal, request: Request) -> None:

@@ -1,5 +1,5 @@
-"""The runtime every endpoint depends on: the database, and the business date read inside
-each endpoint's own transaction.
+"""The runtime every endpoint depends on: the database, and the request's unit of work with
+the business date read inside it.
 
 Its own module so that domain ``endpoints.py`` files depend on it without importing the
 application (which imports them to mount their routers).
@@ -19,24 +19,37 @@ from limitwise.businessdate.flows import dated_unit_of_work
 from limitwise.kit.clock import Clock
 from limitwise.kit.settings import Settings
 
+#: A transaction and the business date held in it.
+Unit = tuple[Session, Clock]
+
 
 @dataclass(frozen=True)
 class Runtime:
-    """What every endpoint needs: the database it serves."""
+    """What every endpoint needs: the database it serves, and on an authorized route the
+    request's unit of work (``authorize`` opens it, and commits it before the response is
+    sent)."""
 
     engine: Engine
     settings: Settings
+    unit: Unit | None = None
 
     @contextmanager
-    def transaction(self) -> Iterator[tuple[Session, Clock]]:
+    def transaction(self) -> Iterator[Unit]:
         """The endpoint's unit of work and the stored business date, read inside it and
         held until it ends: a close of business that finishes meanwhile moves the date for
-        the next request, never under this one."""
-        with dated_unit_of_work(self.engine) as (session, clock):
-            yield session, clock
+        the next request, never under this one. On an authorized route this is the
+        request's own unit of work, so resolving the caller and serving it cost one
+        transaction."""
+        if self.unit is not None:
+            yield self.unit
+            return
+        with dated_unit_of_work(self.engine) as unit:
+            yield unit
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    """Async: it does no I/O, so it need not cost a trip through the thread pool."""
     engine = request.app.state.engine
     assert isinstance(engine, Engine)
-    return Runtime(engine=engine, settings=request.app.state.settings)
+    unit = getattr(request.state, "unit", None)
+    return Runtime(engine=engine, settings=request.app.state.settings, unit=unit)

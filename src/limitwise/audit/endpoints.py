@@ -10,13 +10,12 @@ from fastapi import APIRouter, Depends
 from limitwise.api.runtime import Runtime, runtime
 from limitwise.audit import service
 from limitwise.audit.schemas import VerificationRead
-from limitwise.kit.db import unit_of_work
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
 
 @router.get("/verify")
 def verify(rt: Annotated[Runtime, Depends(runtime)]) -> VerificationRead:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         result = service.verify(session)
     return VerificationRead(ok=result.ok, **asdict(result))

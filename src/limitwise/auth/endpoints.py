@@ -24,7 +24,6 @@ from limitwise.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.errors import InvalidInput
 
 public_router = APIRouter(tags=["auth"])
@@ -121,7 +120,7 @@ def update_user(
 
 @router.get("/api-keys")
 def list_api_keys(rt: RuntimeDep) -> list[ApiKeyRead]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         return service.list_api_keys(session)
 
 

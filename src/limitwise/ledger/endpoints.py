@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from limitwise.api.runtime import Runtime, runtime
-from limitwise.kit.db import unit_of_work
 from limitwise.ledger.check import check_trial_balance
 from limitwise.ledger.schemas import TrialBalanceRead
 
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/ledger", tags=["ledger"])
 
 @router.get("/trial-balance")
 def trial_balance(rt: Annotated[Runtime, Depends(runtime)]) -> TrialBalanceRead:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         report = check_trial_balance(session)
     return TrialBalanceRead(
         ok=report.ok,

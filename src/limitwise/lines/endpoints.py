@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from limitwise.api.runtime import Runtime, runtime
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.fields import Ref
 from limitwise.lines import service
 from limitwise.lines.schemas import LineDecisionRead
@@ -20,5 +19,5 @@ def line_history(
     ref: Annotated[Ref, Path(description="The account's reference")],
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> list[LineDecisionRead]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         return [LineDecisionRead.of(view) for view in service.history(session, ref=ref)]

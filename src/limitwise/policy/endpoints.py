@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Path, Query
 from limitwise.api.runtime import Runtime, runtime
 from limitwise.audit import service as audit
 from limitwise.auth.principal import CurrentPrincipal
-from limitwise.kit.db import unit_of_work
 from limitwise.policy import service
 from limitwise.policy.schemas import (
     PolicyChangeRead,
@@ -27,7 +26,7 @@ Version = Annotated[str, Query(min_length=1, max_length=32)]
 
 @router.get("")
 def list_versions(rt: RuntimeDep) -> list[PolicyVersionView]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         return service.list_versions(session)
 
 
@@ -53,6 +52,6 @@ def publish(body: PolicyPublish, rt: RuntimeDep, principal: CurrentPrincipal) ->
 def diff(
     policy_key: PolicyKey, old: Version, new: Version, rt: RuntimeDep
 ) -> list[PolicyChangeRead]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         changes = service.diff_versions(session, policy_key=policy_key, old=old, new=new)
     return [PolicyChangeRead(**asdict(change)) for change in changes]

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from limitwise.api.runtime import Runtime, runtime
-from limitwise.kit.db import unit_of_work
 from limitwise.scoring import service
 from limitwise.scoring.schemas import RegistryEntry
 
@@ -16,5 +15,5 @@ router = APIRouter(prefix="/scorecards", tags=["scorecards"])
 
 @router.get("")
 def list_scorecards(rt: Annotated[Runtime, Depends(runtime)]) -> list[RegistryEntry]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         return service.list_scorecards(session)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path
+from fastapi import APIRouter, Depends, Header, Path, Query
 from sqlalchemy.orm import Session
 
 from limitwise.api.runtime import Runtime, runtime
@@ -21,7 +21,6 @@ from limitwise.audit import service as audit
 from limitwise.auth.principal import CurrentPrincipal
 from limitwise.businessdate import service as business_dates
 from limitwise.kit.clock import Clock
-from limitwise.kit.db import unit_of_work
 from limitwise.kit.fields import Ref
 from limitwise.servicing import service
 from limitwise.servicing.schemas import (
@@ -47,25 +46,37 @@ AccountRef = Annotated[Ref, Path(description="The account's reference, e.g. DEMO
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
+PaidOff = Annotated[
+    bool,
+    Query(
+        description="Also list the paid-off draws (the read then grows with the account's "
+        "history); by default only the open ones"
+    ),
+]
+
+
 @router.get("")
 def list_accounts(rt: RuntimeDep, principal: CurrentPrincipal) -> list[AccountSummary]:
     with rt.transaction() as (session, clock):
         return [
-            AccountSummary.of(service.account_state(session, ref=ref, as_of=clock.today()))
+            AccountSummary.model_validate(
+                service.account_state(session, ref=ref, as_of=clock.today(), paid_off=False)
+            )
             for ref in service.account_refs(session)
             if principal.sees(ref)
         ]
 
 
 @router.get("/{ref}")
-def get_account(ref: AccountRef, rt: RuntimeDep) -> AccountRead:
+def get_account(ref: AccountRef, rt: RuntimeDep, paid_off: PaidOff = False) -> AccountRead:
     with rt.transaction() as (session, clock):
-        return AccountRead.of(service.account_state(session, ref=ref, as_of=clock.today()))
+        state = service.account_state(session, ref=ref, as_of=clock.today(), paid_off=paid_off)
+        return AccountRead.model_validate(state)
 
 
 @router.get("/{ref}/events")
 def list_events(ref: AccountRef, rt: RuntimeDep) -> list[AccountEventRead]:
-    with unit_of_work(rt.engine) as session:
+    with rt.transaction() as (session, _clock):
         events = service.account_events(session, ref=ref)
     return [_event(event) for event in events]
 

@@ -16,6 +16,7 @@ from limitwise.servicing.models import (
     CobFailure,
     CreditAccount,
     Draw,
+    DrawStatus,
     Instalment,
     Product,
     Repayment,
@@ -80,10 +81,17 @@ def accounts_behind(session: Session, as_of: dt.date) -> list[str]:
     )
 
 
-def draws_of(session: Session, account_id: int) -> Sequence[Draw]:
+def draws_of(session: Session, account_id: int, *, open_only: bool = False) -> Sequence[Draw]:
+    query = select(Draw).where(Draw.credit_account_id == account_id)
+    if open_only:
+        query = query.where(Draw.status == DrawStatus.OPEN.value)
+    return session.scalars(query.order_by(Draw.seq)).all()
+
+
+def latest_draw(session: Session, account_id: int) -> Draw | None:
     return session.scalars(
-        select(Draw).where(Draw.credit_account_id == account_id).order_by(Draw.seq)
-    ).all()
+        select(Draw).where(Draw.credit_account_id == account_id).order_by(Draw.seq.desc()).limit(1)
+    ).first()
 
 
 def instalments_of(session: Session, draw_ids: Sequence[int]) -> Sequence[Instalment]:

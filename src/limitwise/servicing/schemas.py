@@ -321,6 +321,8 @@ class RepaymentCreate(BaseModel):
 
 
 class InstalmentRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     seq: int
     due_date: dt.date
     principal_fen: int
@@ -330,12 +332,10 @@ class InstalmentRead(BaseModel):
     total_fen: int
     paid_fen: int
 
-    @classmethod
-    def of(cls, view: InstalmentView) -> InstalmentRead:
-        return cls(**asdict(view), total_fen=view.total_fen)
-
 
 class DrawRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     key: str
     amount_fen: int
     repayment_type: RepaymentType
@@ -346,13 +346,13 @@ class DrawRead(BaseModel):
     outstanding_principal_fen: int
     schedule: list[InstalmentRead]
 
-    @classmethod
-    def of(cls, view: DrawView) -> DrawRead:
-        fields = asdict(view) | {"schedule": [InstalmentRead.of(row) for row in view.schedule]}
-        return cls(**fields)
-
 
 class AccountSummary(BaseModel):
+    """Read from an ``AccountState`` by attribute (``model_validate``), nested draws too:
+    far cheaper than ``dataclasses.asdict``, which deep-copies every instalment."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     ref: str
     product: str
     status: AccountStatus
@@ -367,18 +367,9 @@ class AccountSummary(BaseModel):
     bucket: str
     apr: str | None
 
-    @classmethod
-    def of(cls, state: AccountState) -> AccountSummary:
-        return cls(**{k: v for k, v in asdict(state).items() if k != "draws"})
-
 
 class AccountRead(AccountSummary):
     draws: list[DrawRead]
-
-    @classmethod
-    def of(cls, state: AccountState) -> AccountRead:
-        summary = AccountSummary.of(state).model_dump()
-        return cls(**summary, draws=[DrawRead.of(view) for view in state.draws])
 
 
 class AccountEventRead(BaseModel):

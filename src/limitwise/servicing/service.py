@@ -620,16 +620,20 @@ def _update_delinquency(
 # --- reading ---------------------------------------------------------------------------------
 
 
-def account_state(session: Session, *, ref: str, as_of: dt.date) -> AccountState:
-    """The account as of the start of ``as_of`` (after COB closed the day before)."""
+def account_state(
+    session: Session, *, ref: str, as_of: dt.date, paid_off: bool = True
+) -> AccountState:
+    """The account as of the start of ``as_of`` (after COB closed the day before).
+    Without ``paid_off`` its draws are the open ones only, so the read costs what they do,
+    not what the account's history does (nothing is due on a paid-off draw)."""
     account = repository.find_account(session, ref)
     if account is None:
         raise NotFound(f"no credit account {ref!r}", field="account")
-    book = _load_book(session, account)
+    book = _load_book(session, account, open_only=not paid_off)
     balances = ledger.balances_of_owner(session, ref)
     principal = balances[CreditPurpose.PRINCIPAL.value]
     dpd = engine.days_past_due(book, as_of)
-    latest = book.draws[-1] if book.draws else None
+    latest = repository.latest_draw(session, account.id)
     return AccountState(
         ref=ref,
         product=book.product.name,
@@ -792,7 +796,7 @@ def _check_can_draw(account: CreditAccount, clock: Clock) -> None:
 def _check_not_delinquent(
     session: Session, account: CreditAccount, product: ProductSpec, today: dt.date
 ) -> None:
-    dpd = engine.days_past_due(_load_book(session, account), today)
+    dpd = engine.days_past_due(_load_book(session, account, open_only=True), today)
     if dpd > product.max_draw_dpd:
         raise AccountDelinquent(
             f"account {account.ref} is {dpd} days past due ({product.bucket_for(dpd)}); "
@@ -846,8 +850,10 @@ def _check_draw_terms(
     return RepaymentType(repayment_type)
 
 
-def _load_book(session: Session, account: CreditAccount) -> engine.Book:
-    draws = list(repository.draws_of(session, account.id))
+def _load_book(session: Session, account: CreditAccount, *, open_only: bool = False) -> engine.Book:
+    """The account's draws and their schedules; ``open_only`` for what only open draws
+    decide (what is due, days past due)."""
+    draws = list(repository.draws_of(session, account.id, open_only=open_only))
     schedule: dict[int, list[Instalment]] = {d.id: [] for d in draws}
     for inst in repository.instalments_of(session, [d.id for d in draws]):
         schedule[inst.draw_id].append(inst)
