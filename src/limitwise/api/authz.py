@@ -105,7 +105,7 @@ class RateLimited(LimitwiseError):
 
     def __init__(self, message: str, *, retry_after_seconds: int) -> None:
         super().__init__(message)
-        self.headers = {"Retry-After": str(retry_after_seconds)}
+        self.retry_after_seconds = retry_after_seconds
 
 
 class RateLimiter:
