@@ -166,7 +166,7 @@ def test_a_policy_reading_an_unknown_feature_is_refused_by_name(engine: Engine) 
         flows.apply(
             engine, clock, raw=factory.application(), onboarding=factory.context(), context=context
         )
-    assert "jiebei-extra@2026.11.1" in str(refused.value)
+    assert "jiebei-extra@2026.12.1" in str(refused.value)
     with unit_of_work(engine) as session:
         assert servicing.account_refs(session) == []
 

@@ -61,7 +61,7 @@ def test_an_approved_application_opens_its_account_with_the_decided_line(engine)
         4_500_000,
         "now",
     )
-    assert decision.policy == "jiebei-default@2026.11.1" and decision.reason_codes == ["GRANTED"]
+    assert decision.policy == "jiebei-default@2026.12.1" and decision.reason_codes == ["GRANTED"]
     assert state(engine, ref, DAY).line_fen == 4_500_000
 
 

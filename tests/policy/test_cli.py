@@ -17,7 +17,7 @@ DEFAULT = str(POLICIES / "default.yaml")
 
 def test_validate_ok_and_broken(tmp_path: Path) -> None:
     ok = runner.invoke(app, ["validate", DEFAULT])
-    assert ok.exit_code == 0 and "valid: jiebei-default 2026.11.1" in ok.output
+    assert ok.exit_code == 0 and "valid: jiebei-default 2026.12.1" in ok.output
     broken = tmp_path / "broken.yaml"
     broken.write_text(
         (POLICIES / "default.yaml")
@@ -56,18 +56,18 @@ def test_publish_list_and_diff_through_the_database(tmp_path: Path) -> None:
     v2.write_text(
         Path(DEFAULT)
         .read_text()
-        .replace('"2026.11.1"', '"2026.11.2"')
+        .replace('"2026.12.1"', '"2026.12.2"')
         .replace('">= 15"]', '">= 12"]')
     )
     assert runner.invoke(app, ["publish", str(v2), "--db", db]).exit_code == 0
     listed = runner.invoke(app, ["list", "--db", db])
-    assert "2026.11.1" in listed.output and "2026.11.2" in listed.output
-    diff = runner.invoke(app, ["diff", "jiebei-default@2026.11.1", str(v2), "--db", db])
+    assert "2026.12.1" in listed.output and "2026.12.2" in listed.output
+    diff = runner.invoke(app, ["diff", "jiebei-default@2026.12.1", str(v2), "--db", db])
     assert "nodes/review_risk.rows/draw_burst.when" in diff.output
     assert "2 change(s)" in diff.output
     stored = runner.invoke(
         app,
-        ["evaluate", "jiebei-default@2026.11.2", "--input", _burst(12), "--db", db, "--no-trace"],
+        ["evaluate", "jiebei-default@2026.12.2", "--input", _burst(12), "--db", db, "--no-trace"],
     )
     assert stored.exit_code == 0, stored.output
     assert json.loads(stored.output)["action"] == "freeze"  # 12 draws: v2's tighter rule

@@ -58,7 +58,7 @@ def test_the_record_names_policy_scorecard_and_inputs(default_policy: Policy) ->
     body = PolicyEvaluator(default_policy).evaluate(EXISTING).to_dict(with_trace=False)
     assert body["policy"] == {
         "key": "jiebei-default",
-        "version": "2026.11.1",
+        "version": "2026.12.1",
         "hash": default_policy.content_hash,
     }
     assert body["scorecards"] == ["beh-monthly@1"]
@@ -69,7 +69,7 @@ def test_extra_keys_cannot_preset_variables(default_policy: Policy) -> None:
     evaluator = PolicyEvaluator(default_policy)
     decision = evaluator.evaluate({**EXISTING, "car_line_fen": 999, "score": 900})
     assert decision.sub_lines == {"car_owner": 0}
-    assert decision.action == "keep"  # behaviour_score 700 < 720: no increase
+    assert decision.action == "keep"  # behaviour_score 565 < 580: no increase
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,7 @@ from limitwise.policy.online import PolicyEvaluator
 from tests.policy.conftest import POLICIES
 
 SOURCE = (POLICIES / "default.yaml").read_text()
-V2 = SOURCE.replace('version: "2026.11.1"', 'version: "2026.11.2"').replace(
+V2 = SOURCE.replace('version: "2026.12.1"', 'version: "2026.12.2"').replace(
     "max_fen: 30000000 ", "max_fen: 20000000 "
 )
 
@@ -27,25 +27,25 @@ def test_publish_list_show_diff_rollback(engine: Engine, clock: Clock) -> None:
     with unit_of_work(engine) as session:
         listed = service.list_versions(session, policy_key="jiebei-default")
         assert [(v.version, v.active) for v in listed] == [
-            ("2026.11.1", False),
-            ("2026.11.2", True),
+            ("2026.12.1", False),
+            ("2026.12.2", True),
         ]
         view, source = service.show(session, policy_key="jiebei-default")
-        assert view.version == "2026.11.2" and source == V2
+        assert view.version == "2026.12.2" and source == V2
         changes = service.diff_versions(
-            session, policy_key="jiebei-default", old="2026.11.1", new="2026.11.2"
+            session, policy_key="jiebei-default", old="2026.12.1", new="2026.12.2"
         )
         assert [str(c) for c in changes] == [
-            "~ version: 2026.11.1 -> 2026.11.2",
+            "~ version: 2026.12.1 -> 2026.12.2",
             "~ line.max_fen: 30000000 -> 20000000",
         ]
         back = service.rollback(session, clock, policy_key="jiebei-default")
-        assert back.version == "2026.11.1"
+        assert back.version == "2026.12.1"
     with unit_of_work(engine) as session:
         policy = service.load_policy(session, policy_key="jiebei-default")
-        assert (policy.version, policy.content_hash) == ("2026.11.1", v1.content_hash)
+        assert (policy.version, policy.content_hash) == ("2026.12.1", v1.content_hash)
         forward = service.rollback(
-            session, clock, policy_key="jiebei-default", to_version="2026.11.2"
+            session, clock, policy_key="jiebei-default", to_version="2026.12.2"
         )
         assert forward.active
 
@@ -75,7 +75,7 @@ def test_every_decision_names_key_version_and_hash(engine: Engine, clock: Clock)
     decision = PolicyEvaluator(policy).evaluate(cases["bases"]["applicant"])
     assert decision.to_dict()["policy"] == {
         "key": "jiebei-default",
-        "version": "2026.11.1",
+        "version": "2026.12.1",
         "hash": view.content_hash,
     }
 
