@@ -54,7 +54,7 @@ class LineDecision(Base):
     policy_key: Mapped[str] = mapped_column(String(64))
     policy_version: Mapped[str] = mapped_column(String(32))
     policy_hash: Mapped[str] = mapped_column(String(64))
-    #: ``[{"scorecard": "key@version", "score": points}, ...]``
+    #: ``[{"policy_expects": "key@version"}, ..., {"scored": "version", "score": points}, ...]``
     scorecards_json: Mapped[str] = mapped_column(Text)
     features_json: Mapped[str] = mapped_column(Text)
     #: Inputs the features could not be computed from (scored as missing).

@@ -601,6 +601,7 @@ def _line_fields(session: Session, ref: str) -> dict[str, Any]:
             "trigger": last.trigger,
             "line": format_yuan(last.new_line_fen),
             "proposed": format_yuan(last.proposed_line_fen),
+            "score": [card["score"] for card in last.scorecards if "score" in card],
             "guards": [a["guard"] for a in last.adjustments if a["guard"] != "no_increase"],
             "blocked_by": [
                 a["detail"].split(" ", 1)[0]
