@@ -70,6 +70,7 @@ MATRIX: dict[str, Rule] = {
     "GET /v1/accounts/{ref}": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "GET /v1/accounts/{ref}/events": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "POST /v1/accounts/{ref}/draws": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
+    "GET /v1/accounts/{ref}/draws/{draw_ref}/schedule": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "POST /v1/accounts/{ref}/repayments": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
     "GET /v1/accounts/{ref}/line-history": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     # personal data, masked, for staff (every read audited)
