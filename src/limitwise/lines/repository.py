@@ -69,6 +69,16 @@ def last_line_change(session: Session, account_ref: str) -> LineDecision | None:
     ).one_or_none()
 
 
+def decision_of_application(session: Session, application_ref: str) -> LineDecision | None:
+    """The line decision an application ended in (none while it was not decided)."""
+    return session.scalars(
+        select(LineDecision).where(
+            LineDecision.application_ref == application_ref,
+            LineDecision.trigger == Trigger.APPLICATION.value,
+        )
+    ).one_or_none()
+
+
 def get_decision(session: Session, decision_id: int) -> LineDecision | None:
     return session.get(LineDecision, decision_id)
 

@@ -284,6 +284,12 @@ def history(session: Session, *, ref: str) -> list[DecisionView]:
     return [DecisionView.of(row) for row in repository.decisions_of(session, ref)]
 
 
+def application_decision(session: Session, *, application_ref: str) -> DecisionView | None:
+    """The line decision an application ended in, if it was decided."""
+    row = repository.decision_of_application(session, application_ref)
+    return None if row is None else DecisionView.of(row)
+
+
 def holder_application(session: Session, *, ref: str) -> str:
     """The application the account was opened from (who holds it)."""
     holder = repository.holder_of(session, ref)

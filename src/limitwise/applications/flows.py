@@ -1,0 +1,95 @@
+"""Submitting an application over the API: onboarding's two phases, then the line decision,
+idempotent on the client's key.
+
+1. A short read: a key already used for this request answers with the stored result, so a
+   retry neither asks the providers again nor opens a second account.
+2. :func:`gather_application` validates and asks the providers with no transaction open.
+3. One write transaction claims the key, stores the application, decides it and opens the
+   account (``lines.flows.record_and_decide``), links a borrower to what they submitted,
+   and appends the submission to the audit chain. Twin requests with one key: the second
+   claim waits for the first and replays its result.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from limitwise.applications import service
+from limitwise.applications.schemas import (
+    ApplicationCreate,
+    ApplicationDecisionRead,
+    in_api_terms,
+)
+from limitwise.audit import service as audit
+from limitwise.auth import service as auth
+from limitwise.auth.schemas import Principal, Role
+from limitwise.businessdate.flows import dated_unit_of_work
+from limitwise.kit.errors import InvalidRequest
+from limitwise.ledger import idempotency
+from limitwise.lines import flows as line_flows
+from limitwise.lines.service import LineContext
+from limitwise.onboarding.flows import OnboardingContext, gather_application
+
+COMMAND = "application.submit"
+
+
+def submit(
+    engine: Engine,
+    *,
+    body: ApplicationCreate,
+    key: str,
+    principal: Principal,
+    onboarding: OnboardingContext,
+    lines: LineContext,
+) -> ApplicationDecisionRead:
+    """Submit ``body`` for ``principal`` (a borrower for themselves, a service for an
+    applicant): the decision as ``GET /v1/applications/{ref}/decision`` reads it."""
+    # The caller is part of the request: another caller's key is never replayed to them.
+    request = {"by": principal.subject, "application": body.model_dump(mode="json")}
+    with dated_unit_of_work(engine) as (session, clock):
+        earlier = idempotency.replay(session, key=key, command=COMMAND, request=request, load=_load)
+    if earlier is not None:
+        return earlier
+    try:
+        gathered = gather_application(engine, clock, raw=body.onboarding_form(), context=onboarding)
+    except InvalidRequest as exc:
+        raise in_api_terms(exc) from None
+    with dated_unit_of_work(engine) as (session, clock):
+
+        def store() -> ApplicationDecisionRead:
+            outcome, decided = line_flows.record_and_decide(
+                session, clock, gathered, onboarding=onboarding, context=lines
+            )
+            ref = outcome.application_ref
+            if principal.role is Role.BORROWER:
+                auth.record_submission(
+                    session,
+                    username=principal.subject,
+                    application_ref=ref,
+                    account_ref=decided.account_ref if decided else None,
+                )
+            read = service.decision_of(session, ref=ref)
+            audit.record(
+                session,
+                clock,
+                actor=principal.subject,
+                action=COMMAND,
+                target=f"application:{ref}",
+                after=read.model_dump(mode="json"),
+            )
+            return read
+
+        return idempotency.run_idempotent(
+            session,
+            clock,
+            key=key,
+            command=COMMAND,
+            request=request,
+            action=store,
+            dump=lambda read: read.model_dump(mode="json"),
+            load=_load,
+        )
+
+
+def _load(stored: dict[str, object]) -> ApplicationDecisionRead:
+    return ApplicationDecisionRead.model_validate(stored)
