@@ -51,6 +51,8 @@ def test_an_instalment_is_overdue_or_due_exactly_when_the_account_owes_something
             for row in rows:
                 if row["due_date"] < str(DEMO_DATE):
                     assert row["state"] in {"paid", "overdue"}, row
+                if row["due_date"] > str(DEMO_DATE) and row["paid_fen"] < row["total_fen"]:
+                    assert row["state"] == "not_due", row
 
 
 def test_a_draw_of_another_account_is_not_found(api, as_):

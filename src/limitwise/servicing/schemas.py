@@ -203,7 +203,8 @@ class InstalmentState(StrEnum):
     """Where an instalment stands on the business date it is read on."""
 
     PAID = "paid"
-    """Everything it owes is paid (interest owed so far included)."""
+    """Everything it owes is paid: once due, interest owed so far included; before, all
+    it schedules (paid in advance)."""
     OVERDUE = "overdue"
     """Its due date has passed with something unpaid (days past due count from it)."""
     DUE = "due"

@@ -1056,31 +1056,32 @@ def _emit(
     return event.id
 
 
-def _instalment_state(draw_row: Draw, inst: Instalment, as_of: dt.date) -> InstalmentState:
+def _instalment_state(
+    draw_row: Draw, inst: Instalment, as_of: dt.date, *, total_fen: int, paid_fen: int
+) -> InstalmentState:
+    """An instalment still to come is paid once all it schedules is (nothing of it is owed
+    yet, so ``is_settled`` would call it paid); one due is paid once it is settled."""
+    if inst.due_date > as_of:
+        return InstalmentState.PAID if paid_fen >= total_fen else InstalmentState.NOT_DUE
     if engine.is_settled(draw_row, inst, as_of):
         return InstalmentState.PAID
-    if inst.due_date < as_of:
-        return InstalmentState.OVERDUE
-    return InstalmentState.DUE if inst.due_date == as_of else InstalmentState.NOT_DUE
+    return InstalmentState.OVERDUE if inst.due_date < as_of else InstalmentState.DUE
 
 
 def _instalment_view(draw_row: Draw, inst: Instalment, as_of: dt.date) -> InstalmentView:
     interest = inst.interest_scheduled_fen
     if RepaymentType(draw_row.repayment_type) is RepaymentType.DAILY:
         interest = inst.interest_accrued_fen if inst.interest_accrued_fen else interest
-    return InstalmentView(
-        seq=inst.seq,
-        due_date=inst.due_date,
-        principal_fen=inst.principal_due_fen,
-        interest_fen=interest,
-        penalty_fen=inst.penalty_accrued_fen,
-        fee_fen=inst.fee_charged_fen,
-        paid_fen=inst.principal_paid_fen
-        + inst.interest_paid_fen
-        + inst.penalty_paid_fen
-        + inst.fee_paid_fen,
-        state=_instalment_state(draw_row, inst, as_of),
-    )
+    owed = {
+        "principal_fen": inst.principal_due_fen,
+        "interest_fen": interest,
+        "penalty_fen": inst.penalty_accrued_fen,
+        "fee_fen": inst.fee_charged_fen,
+    }
+    paid = inst.principal_paid_fen + inst.interest_paid_fen + inst.penalty_paid_fen
+    paid += inst.fee_paid_fen
+    state = _instalment_state(draw_row, inst, as_of, total_fen=sum(owed.values()), paid_fen=paid)
+    return InstalmentView(seq=inst.seq, due_date=inst.due_date, **owed, paid_fen=paid, state=state)
 
 
 def _draw_view(row: Draw, schedule: list[InstalmentView]) -> DrawView:
