@@ -6,9 +6,8 @@ parameter naming an account the caller must be able to see (``Principal.sees``: 
 borrower, only the accounts they hold) or an application (``applications.visible_to``: a
 borrower, only those they submitted or whose account they hold). A borrower asking for
 someone else's account or application gets the same 404 as for one that does not exist,
-so refs cannot be probed. The app
-refuses to start if a route has no entry; adding a domain is its ``endpoints.py`` plus
-its lines here.
+so refs cannot be probed. The app refuses to start if a route has no entry; adding a
+domain is its ``endpoints.py`` plus its lines here.
 """
 
 from __future__ import annotations
