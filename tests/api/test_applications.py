@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -276,3 +278,26 @@ def _probe_during(providers: ProviderServer, path: str, probe: Any) -> None:
         return answer(query)
 
     providers.routes[path] = probed
+
+
+def test_twin_submissions_with_one_key_store_one_application(db_url):
+    """Both twins ask the providers side by side (a barrier holds each until the other
+    arrives); the one stored second finds the key taken and answers the first's result."""
+    together = threading.Barrier(2, timeout=20)
+    with running_server() as providers:
+        providers.serve_sources(local_sources())
+        _probe_during(providers, "/bureau/report", together.wait)
+        settings = Settings(provider_backend="http", provider_base_url=providers.base_url)
+        with open_book(db_url, settings) as client:
+            engine = client.app.state.engine
+            borrower = bearer(engine, "li.na", Role.BORROWER)
+            with ThreadPoolExecutor(2) as pool:
+                twins = list(
+                    pool.map(lambda _: submit(client, borrower, "twin", CAR_OWNER), [1, 2])
+                )
+            counts = _count(engine, "applications"), _count(engine, "credit_accounts")
+            engine.dispose()
+    assert [t.status_code for t in twins] == [201, 201], [t.text for t in twins]
+    assert twins[0].json() == twins[1].json()
+    assert twins[0].json()["status"] == "approved"
+    assert counts == (1, 1)
