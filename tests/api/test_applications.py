@@ -301,3 +301,19 @@ def test_twin_submissions_with_one_key_store_one_application(db_url):
     assert twins[0].json() == twins[1].json()
     assert twins[0].json()["status"] == "approved"
     assert counts == (1, 1)
+
+
+def test_a_borrower_who_holds_an_account_applies_only_as_its_holder(book):
+    client, who = book
+    me, engine = who["borrower"], client.app.state.engine
+    assert submit(client, me, "mine", CAR_OWNER).json()["status"] == "approved"
+    someone_else = api_form(factory.application(factory.SALARIED_ID))
+    refused = submit(client, me, "theirs", someone_else)
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["code"], refused.json()["field"]) == (
+        "applicant_not_borrower",
+        "resident_id",
+    )
+    assert _count(engine, "applications") == 1
+    # themselves, again: onboarding's duplicate, as for anyone
+    assert submit(client, me, "again", CAR_OWNER).json()["status"] == "duplicate"

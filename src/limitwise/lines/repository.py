@@ -179,3 +179,14 @@ def holders_of_person(session: Session, person_index: str) -> Sequence[LineHolde
         .where(LineHolder.person_index == person_index)
         .order_by(LineHolder.account_ref)
     ).all()
+
+
+def persons_holding(session: Session, account_refs: Sequence[str]) -> set[str]:
+    """The people (blind indexes) who hold these accounts."""
+    if not account_refs:
+        return set()
+    return set(
+        session.scalars(
+            select(LineHolder.person_index).where(LineHolder.account_ref.in_(account_refs))
+        )
+    )
