@@ -77,8 +77,8 @@ def _credentials(base: str) -> tuple[dict[str, str], dict[str, str]]:
 
 def test_the_live_api_conforms_to_its_schema(live_server: str) -> None:
     """Positive then negative examples, in one test so one server (one demo book) serves
-    both, also under xdist. Account and book routes are called with a service key, the
-    rest as the admin."""
+    both, also under xdist. Account, application and book routes are called with a service
+    key, the rest as the admin."""
     schema = schemathesis.openapi.from_url(f"{live_server}/openapi.json")
     admin, service = _credentials(live_server)
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
@@ -93,7 +93,9 @@ def test_the_live_api_conforms_to_its_schema(live_server: str) -> None:
         def call_and_validate(case: Case) -> None:
             # A schema-valid draw may still break a business rule (over the line, a term
             # the product does not offer): a 422 refusal, not a schema violation.
-            as_service = case.path.startswith(("/v1/accounts", "/v1/ledger", "/v1/cob"))
+            as_service = case.path.startswith(
+                ("/v1/accounts", "/v1/applications", "/v1/ledger", "/v1/cob")
+            )
             case.call_and_validate(
                 headers=service if as_service else admin,
                 excluded_checks=[positive_data_acceptance],

@@ -1,10 +1,17 @@
 """The audit chain detects an edited, deleted or reordered record and names the first bad
-one, on SQLite and PostgreSQL, through ``limitwise audit verify``."""
+one, on SQLite and PostgreSQL, through ``limitwise audit verify``; the database itself
+refuses to edit or delete a record.
+
+The tampering tests act as an attacker with the table owner's rights, who first disables
+the append-only triggers (``_tamper``): the hashes must catch what the triggers no longer
+stop."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from limitwise.audit import service
@@ -41,26 +48,65 @@ def _sql(engine: Engine, *statements: str) -> None:
             conn.execute(text(statement))
 
 
+def _tamper(engine: Engine, *statements: str) -> None:
+    """Run ``statements`` with the append-only triggers out of the way, as the table's owner
+    could: disabled on PostgreSQL, dropped on SQLite (which cannot disable one)."""
+    if engine.dialect.name == "postgresql":
+        _sql(
+            engine,
+            "ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only",
+            *statements,
+            "ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only",
+        )
+        return
+    _sql(
+        engine,
+        "DROP TRIGGER audit_records_no_update",
+        "DROP TRIGGER audit_records_no_delete",
+        *statements,
+    )
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3",
+        "DELETE FROM audit_records WHERE seq = 5",
+    ],
+)
+def test_the_database_refuses_to_edit_or_delete_a_record(chained, db_url, statement):
+    with pytest.raises(DBAPIError, match="audit_records is append-only"):
+        _sql(chained, statement)
+    with chained.connect() as conn:
+        actors = conn.execute(text("SELECT actor FROM audit_records ORDER BY seq")).scalars()
+        assert list(actors) == ["admin"] * 5
+    assert _verify(db_url) == (0, "audit chain OK: 5 records\n")
+
+
+def test_the_head_stays_updatable(chained):
+    _sql(chained, "UPDATE audit_head SET seq = seq")
+
+
 def test_an_untouched_chain_verifies(chained, db_url):
     assert _verify(db_url) == (0, "audit chain OK: 5 records\n")
 
 
 def test_an_edited_record_is_named(chained, db_url):
-    _sql(chained, "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3")
+    _tamper(chained, "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 3: record 3 was edited" in output
 
 
 def test_a_deleted_record_is_named(chained, db_url):
-    _sql(chained, "DELETE FROM audit_records WHERE seq = 2")
+    _tamper(chained, "DELETE FROM audit_records WHERE seq = 2")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 2: record 2 is missing" in output
 
 
 def test_reordered_records_are_named(chained, db_url):
-    _sql(
+    _tamper(
         chained,
         "UPDATE audit_records SET seq = 100 WHERE seq = 2",
         "UPDATE audit_records SET seq = 2 WHERE seq = 4",
@@ -72,17 +118,19 @@ def test_reordered_records_are_named(chained, db_url):
 
 
 def test_a_deleted_tail_is_named_against_the_head(chained, db_url):
-    _sql(chained, "DELETE FROM audit_records WHERE seq >= 4")
+    _tamper(chained, "DELETE FROM audit_records WHERE seq >= 4")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 4: records 4..5 are missing (the tail)" in output
 
 
 def test_a_rewritten_hash_still_breaks_the_link_to_the_next_record(chained, db_url):
-    with unit_of_work(chained) as session:
+    with Session(chained) as session:  # read only: the edit goes through _tamper
         row = next(r for r in service.repository.records_in_order(session) if r.seq == 3)
         row.actor = "mallory"
-        row.hash = service.record_hash(row)
+        forged = service.record_hash(row)
+        session.rollback()
+    _tamper(chained, f"UPDATE audit_records SET actor = 'mallory', hash = '{forged}' WHERE seq = 3")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 4: record 4 does not follow record 3" in output

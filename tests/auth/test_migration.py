@@ -11,6 +11,7 @@ TABLES = {
     "auth_account_holders",
     "auth_api_keys",
     "auth_refresh_tokens",
+    "auth_application_submitters",
     "audit_records",
     "audit_head",
 }

@@ -33,6 +33,7 @@ VERSION_PREFIX = "/v1"
 def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
     """(public routers, routers behind authorization): each domain's ``endpoints.py``."""
     from limitwise.api import system
+    from limitwise.applications.endpoints import router as applications_router
     from limitwise.audit.endpoints import router as audit_router
     from limitwise.auth.endpoints import public_router as auth_public
     from limitwise.auth.endpoints import router as auth_router
@@ -49,6 +50,7 @@ def _routers() -> tuple[list[APIRouter], list[APIRouter]]:
         auth_router,
         accounts_router,
         lines_router,
+        applications_router,
         holders_router,
         ledger_router,
         cob_router,

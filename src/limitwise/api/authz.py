@@ -3,10 +3,11 @@ dependency that resolves the caller and applies the matrix before any endpoint r
 
 A route's entry names the roles allowed, the scope an API key needs, and the path
 parameter naming an account the caller must be able to see (``Principal.sees``: a
-borrower, only the accounts they hold). A borrower asking for someone else's account gets
-the same 404 as for an account that does not exist, so refs cannot be probed. The app
-refuses to start if a route has no entry; adding a domain is its ``endpoints.py`` plus
-its lines here.
+borrower, only the accounts they hold) or an application (``applications.visible_to``: a
+borrower, only those they submitted or whose account they hold). A borrower asking for
+someone else's account or application gets the same 404 as for one that does not exist,
+so refs cannot be probed. The app refuses to start if a route has no entry; adding a
+domain is its ``endpoints.py`` plus its lines here.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.orm import Session
 
+from limitwise.applications import service as applications
 from limitwise.auth import service
 from limitwise.auth.schemas import Principal, Role, Scope
 from limitwise.businessdate.flows import dated_unit_of_work
@@ -43,6 +45,11 @@ class Rule:
     scope: Scope | None = None
     #: The path parameter naming an account the caller must see.
     account_param: str | None = None
+    #: The path parameter naming an application the caller must see.
+    application_param: str | None = None
+    #: The endpoint opens its own short transactions (it calls data providers between
+    #: them): the caller is resolved in one of its own, ended before the endpoint runs.
+    own_transactions: bool = False
 
     @property
     def public(self) -> bool:
@@ -70,8 +77,15 @@ MATRIX: dict[str, Rule] = {
     "GET /v1/accounts/{ref}": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "GET /v1/accounts/{ref}/events": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "POST /v1/accounts/{ref}/draws": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
+    "GET /v1/accounts/{ref}/draws/{draw_ref}/schedule": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
     "POST /v1/accounts/{ref}/repayments": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
     "GET /v1/accounts/{ref}/line-history": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
+    # applications: a borrower applies for themselves, a service on behalf of an applicant
+    "POST /v1/applications": Rule(MOVERS, Scope.APPLICATIONS_WRITE, own_transactions=True),
+    "GET /v1/applications/{ref}": Rule(READERS, Scope.APPLICATIONS_READ, application_param="ref"),
+    "GET /v1/applications/{ref}/decision": Rule(
+        READERS, Scope.APPLICATIONS_READ, application_param="ref"
+    ),
     # personal data, masked, for staff (every read audited)
     "GET /v1/accounts/{ref}/holder": Rule(STAFF),
     "POST /v1/holders/search": Rule(STAFF),
@@ -166,10 +180,13 @@ def authorize(
     with dated_unit_of_work(request.app.state.engine) as unit:
         principal = _resolve(request, unit[0], clock, token=token, key=key)
         _limiter(request).hit(principal.subject, clock.now().timestamp())
-        _check(rule, principal, request)
+        _check(rule, principal, request, unit[0])
         request.state.principal = principal
-        request.state.unit = unit
-        yield principal
+        if not rule.own_transactions:
+            request.state.unit = unit
+            yield principal
+            return
+    yield principal
 
 
 def _resolve(
@@ -187,7 +204,7 @@ def _resolve(
         raise
 
 
-def _check(rule: Rule, principal: Principal, request: Request) -> None:
+def _check(rule: Rule, principal: Principal, request: Request, session: Session) -> None:
     if principal.role not in rule.roles:
         raise service.Forbidden(f"the {principal.role} role may not {request.method} this")
     if principal.scopes is not None and (rule.scope is None or rule.scope not in principal.scopes):
@@ -196,6 +213,10 @@ def _check(rule: Rule, principal: Principal, request: Request) -> None:
         ref = str(request.path_params[rule.account_param])
         if not principal.sees(ref):
             raise NotFound(f"no credit account {ref!r}", field="account")
+    if rule.application_param is not None:
+        ref = str(request.path_params[rule.application_param])
+        if not applications.visible_to(session, principal, ref=ref):
+            raise applications.not_found(ref)
 
 
 def _limiter(request: Request) -> RateLimiter:

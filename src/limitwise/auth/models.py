@@ -36,6 +36,16 @@ class AccountHolder(Base):
     account_ref: Mapped[str] = mapped_column(String(64), primary_key=True)
 
 
+class ApplicationSubmitter(Base):
+    """The borrower user who submitted an application through the API: they may read it,
+    whatever became of it (a declined application opens no account to link them by)."""
+
+    __tablename__ = "auth_application_submitters"
+
+    application_ref: Mapped[str] = mapped_column(String(48), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("auth_users.id"), index=True)
+
+
 class ApiKey(Base):
     """A service's key: ``lwk_<key_id>_<secret>``; only the secret's digest is kept."""
 

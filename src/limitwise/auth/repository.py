@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from limitwise.auth.models import AccountHolder, ApiKey, RefreshToken, User
+from limitwise.auth.models import AccountHolder, ApiKey, ApplicationSubmitter, RefreshToken, User
 
 
-def add(session: Session, row: User | ApiKey | RefreshToken | AccountHolder) -> None:
+def add(
+    session: Session, row: User | ApiKey | RefreshToken | AccountHolder | ApplicationSubmitter
+) -> None:
     session.add(row)
     session.flush()
 
@@ -76,3 +78,12 @@ def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     assert user is not None, f"refresh token of a missing user {user_id}"
     return user
+
+
+def submitter_of(session: Session, application_ref: str) -> str | None:
+    """The username of the borrower who submitted the application, if one did."""
+    return session.scalars(
+        select(User.username)
+        .join(ApplicationSubmitter, ApplicationSubmitter.user_id == User.id)
+        .where(ApplicationSubmitter.application_ref == application_ref)
+    ).one_or_none()

@@ -30,6 +30,8 @@ class Scope(StrEnum):
     ACCOUNTS_WRITE = "accounts:write"
     LEDGER_READ = "ledger:read"
     BOOK_READ = "book:read"
+    APPLICATIONS_READ = "applications:read"
+    APPLICATIONS_WRITE = "applications:write"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from limitwise.auth import repository
-from limitwise.auth.models import ApiKey, RefreshToken, User
+from limitwise.auth.models import AccountHolder, ApiKey, ApplicationSubmitter, RefreshToken, User
 from limitwise.auth.schemas import (
     ApiKeyCreate,
     ApiKeyIssued,
@@ -252,6 +252,25 @@ def principal_from_api_key(session: Session, *, key: str) -> Principal:
         role=Role.SERVICE,
         scopes=frozenset(Scope(s) for s in row.scopes.split()),
     )
+
+
+# --- applications a borrower submitted ------------------------------------------------------
+
+
+def record_submission(
+    session: Session, *, username: str, application_ref: str, account_ref: str | None
+) -> None:
+    """A borrower submitted an application: they may read it from now on, and hold the
+    account it opened (if any), in the transaction that stored it."""
+    user = repository.find_user(session, username)
+    assert user is not None, f"submitting user {username!r} is gone"
+    repository.add(session, ApplicationSubmitter(application_ref=application_ref, user_id=user.id))
+    if account_ref is not None:
+        repository.add(session, AccountHolder(user_id=user.id, account_ref=account_ref))
+
+
+def submitted_by(session: Session, *, username: str, application_ref: str) -> bool:
+    return repository.submitter_of(session, application_ref) == username
 
 
 # --- API keys --------------------------------------------------------------------------------

@@ -60,15 +60,38 @@ def run_idempotent(
         created_at=clock.now(),
     )
     if earlier is not None:
-        if earlier.request_hash != fingerprint or earlier.result_json is None:
-            raise IdempotencyConflict(
-                f"idempotency key {key!r} was already used for a different "
-                f"{earlier.command} request",
-                field="key",
-            )
-        return load(json.loads(earlier.result_json))
+        return _replayed(earlier, key=key, fingerprint=fingerprint, load=load)
     result = action()
     repository.store_idempotent_result(
         session, key=key, result_json=json.dumps(dump(result), sort_keys=True)
     )
     return result
+
+
+def replay(
+    session: Session,
+    *,
+    key: str,
+    command: str,
+    request: dict[str, Any],
+    load: Callable[[dict[str, Any]], R],
+) -> R | None:
+    """The stored result of an earlier ``run_idempotent`` with this key and request, without
+    claiming the key: lets a command whose work starts outside any transaction (asking data
+    providers) answer a retry without doing that work again. ``None``: not run yet."""
+    earlier = repository.find_idempotency_key(session, key=check_key(key))
+    if earlier is None:
+        return None
+    fingerprint = request_fingerprint({"command": command, "request": request})
+    return _replayed(earlier, key=key, fingerprint=fingerprint, load=load)
+
+
+def _replayed(
+    earlier: Any, *, key: str, fingerprint: str, load: Callable[[dict[str, Any]], R]
+) -> R:
+    if earlier.request_hash != fingerprint or earlier.result_json is None:
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was already used for a different {earlier.command} request",
+            field="key",
+        )
+    return load(json.loads(earlier.result_json))

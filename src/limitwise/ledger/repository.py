@@ -265,6 +265,11 @@ def claim_idempotency_key(
     return connection.execute(FIND_KEY, {"key": key}).one()
 
 
+def find_idempotency_key(session: Session, *, key: str) -> Any:
+    """The record of ``key`` if it was claimed and committed, else ``None``."""
+    return session.connection().execute(FIND_KEY, {"key": key}).one_or_none()
+
+
 def store_idempotent_result(session: Session, *, key: str, result_json: str) -> None:
     session.connection().execute(STORE_RESULT, {"claimed_key": key, "result_json": result_json})
 

@@ -22,6 +22,7 @@ from limitwise.lines.rules import rules_from_settings
 from limitwise.lines.schemas import ApplicationDecision
 from limitwise.lines.service import LineContext
 from limitwise.onboarding.flows import (
+    Gathered,
     OnboardingContext,
     gather_application,
     record_application,
@@ -65,10 +66,23 @@ def apply(
     never lacks its account."""
     gathered = gather_application(engine, clock, raw=raw, context=onboarding)
     with unit_of_work(engine) as session:
-        outcome = record_application(session, clock, gathered, context=onboarding)
-        if outcome.status is not ApplicationStatus.PENDING_DECISION:
-            return outcome, None
-        return outcome, service.decide_application(session, clock, outcome=outcome, context=context)
+        return record_and_decide(session, clock, gathered, onboarding=onboarding, context=context)
+
+
+def record_and_decide(
+    session: Session,
+    clock: Clock,
+    gathered: Gathered,
+    *,
+    onboarding: OnboardingContext,
+    context: LineContext,
+) -> tuple[ApplicationOutcome, ApplicationDecision | None]:
+    """Store a gathered application and, if onboarding leaves it ``pending_decision``,
+    decide it and open the account, all in the caller's transaction."""
+    outcome = record_application(session, clock, gathered, context=onboarding)
+    if outcome.status is not ApplicationStatus.PENDING_DECISION:
+        return outcome, None
+    return outcome, service.decide_application(session, clock, outcome=outcome, context=context)
 
 
 def command(

@@ -69,6 +69,16 @@ def last_line_change(session: Session, account_ref: str) -> LineDecision | None:
     ).one_or_none()
 
 
+def decision_of_application(session: Session, application_ref: str) -> LineDecision | None:
+    """The line decision an application ended in (none while it was not decided)."""
+    return session.scalars(
+        select(LineDecision).where(
+            LineDecision.application_ref == application_ref,
+            LineDecision.trigger == Trigger.APPLICATION.value,
+        )
+    ).one_or_none()
+
+
 def get_decision(session: Session, decision_id: int) -> LineDecision | None:
     return session.get(LineDecision, decision_id)
 
@@ -169,3 +179,14 @@ def holders_of_person(session: Session, person_index: str) -> Sequence[LineHolde
         .where(LineHolder.person_index == person_index)
         .order_by(LineHolder.account_ref)
     ).all()
+
+
+def persons_holding(session: Session, account_refs: Sequence[str]) -> set[str]:
+    """The people (blind indexes) who hold these accounts."""
+    if not account_refs:
+        return set()
+    return set(
+        session.scalars(
+            select(LineHolder.person_index).where(LineHolder.account_ref.in_(account_refs))
+        )
+    )

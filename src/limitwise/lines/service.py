@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -282,6 +282,17 @@ def history(session: Session, *, ref: str) -> list[DecisionView]:
     """Every decision about an account, oldest first (its application decision included)."""
     servicing.account_id(session, ref)  # a clear NotFound for an unknown account
     return [DecisionView.of(row) for row in repository.decisions_of(session, ref)]
+
+
+def application_decision(session: Session, *, application_ref: str) -> DecisionView | None:
+    """The line decision an application ended in, if it was decided."""
+    row = repository.decision_of_application(session, application_ref)
+    return None if row is None else DecisionView.of(row)
+
+
+def persons_holding(session: Session, *, refs: Sequence[str]) -> set[str]:
+    """Who holds these accounts: the blind indexes of their people."""
+    return repository.persons_holding(session, refs)
 
 
 def holder_application(session: Session, *, ref: str) -> str:

@@ -148,6 +148,22 @@ class ApplicationView:
     outcome: dict[str, Any]
 
 
+@dataclass(frozen=True)
+class StoredOutcome:
+    """An application's stored outcome (``ApplicationOutcome.to_dict``: identifiers masked)
+    and the business date it was received on."""
+
+    business_date: dt.date
+    outcome: dict[str, Any]
+
+
+def stored_outcome(session: Session, *, application_ref: str) -> StoredOutcome | None:
+    row = repository.find_application(session, application_ref)
+    if row is None:
+        return None
+    return StoredOutcome(row.business_date, json.loads(row.outcome_json))
+
+
 def application_view(session: Session, *, application_ref: str) -> ApplicationView:
     row = repository.find_application(session, application_ref)
     if row is None:

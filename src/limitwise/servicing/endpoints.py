@@ -30,7 +30,9 @@ from limitwise.servicing.schemas import (
     CobFailureRead,
     CobStatusRead,
     DrawCreate,
+    DrawRead,
     DrawReceipt,
+    DrawScheduleRead,
     RepaymentCreate,
     RepaymentReceipt,
 )
@@ -79,6 +81,20 @@ def list_events(ref: AccountRef, rt: RuntimeDep) -> list[AccountEventRead]:
     with rt.transaction() as (session, _clock):
         events = service.account_events(session, ref=ref)
     return [_event(event) for event in events]
+
+
+@router.get("/{ref}/draws/{draw_ref}/schedule")
+def get_draw_schedule(
+    ref: AccountRef,
+    draw_ref: Annotated[Ref, Path(description="The draw's reference (its receipt's ref)")],
+    rt: RuntimeDep,
+) -> DrawScheduleRead:
+    """Each instalment of the draw: due date, principal, interest, penalty, fee, paid and
+    state, in fen, as of the business date."""
+    with rt.transaction() as (session, clock):
+        view = service.draw_of_account(session, ref=ref, draw_ref=draw_ref, as_of=clock.today())
+    draw = DrawRead.model_validate(view)
+    return DrawScheduleRead(**dict(draw), account=ref, as_of=clock.today())
 
 
 @router.post("/{ref}/draws", status_code=201)

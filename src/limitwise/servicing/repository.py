@@ -104,6 +104,10 @@ def instalments_of(session: Session, draw_ids: Sequence[int]) -> Sequence[Instal
     ).all()
 
 
+def find_draw(session: Session, ref: str) -> Draw | None:
+    return session.scalars(select(Draw).where(Draw.ref == ref)).one_or_none()
+
+
 def find_draw_by_key(session: Session, key: str) -> Draw | None:
     return session.scalars(select(Draw).where(Draw.idempotency_key == key)).one_or_none()
 

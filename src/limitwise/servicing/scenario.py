@@ -509,7 +509,10 @@ class _Runner:
 
     def _expect_schedule(self, index: int, on: dt.date, key: str, fields: dict[str, Any]) -> None:
         with unit_of_work(self.engine) as session:
-            rows = [service.schedule_row_dict(v) for v in service.draw_schedule(session, key=key)]
+            rows = [
+                service.schedule_row_dict(v)
+                for v in service.draw_schedule(session, key=key, as_of=on)
+            ]
             state_draw = next(
                 service.draw_summary_dict(d)
                 for ref in service.account_refs(session)

@@ -199,6 +199,20 @@ class ProductSpec(BaseModel):
             ) from None
 
 
+class InstalmentState(StrEnum):
+    """Where an instalment stands on the business date it is read on."""
+
+    PAID = "paid"
+    """Everything it owes is paid: once due, interest owed so far included; before, all
+    it schedules (paid in advance)."""
+    OVERDUE = "overdue"
+    """Its due date has passed with something unpaid (days past due count from it)."""
+    DUE = "due"
+    """It falls due today and something is unpaid."""
+    NOT_DUE = "not_due"
+    """Its due date is still to come."""
+
+
 @dataclass(frozen=True)
 class InstalmentView:
     seq: int
@@ -208,6 +222,7 @@ class InstalmentView:
     penalty_fen: int
     fee_fen: int
     paid_fen: int
+    state: InstalmentState
 
     @property
     def total_fen(self) -> int:
@@ -218,6 +233,7 @@ class InstalmentView:
 class DrawView:
     """One draw on an account as it stands, money in fen."""
 
+    ref: str
     key: str
     amount_fen: int
     repayment_type: str
@@ -331,12 +347,14 @@ class InstalmentRead(BaseModel):
     fee_fen: int
     total_fen: int
     paid_fen: int
+    state: InstalmentState
 
 
 class DrawRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    key: str
+    ref: str = Field(description="The draw's reference (its receipt's ref)")
+    key: str = Field(description="The Idempotency-Key the draw was made with")
     amount_fen: int
     repayment_type: RepaymentType
     term_months: int
@@ -345,6 +363,13 @@ class DrawRead(BaseModel):
     status: str
     outstanding_principal_fen: int
     schedule: list[InstalmentRead]
+
+
+class DrawScheduleRead(DrawRead):
+    """One draw's repayment schedule, instalment by instalment, as of the business date."""
+
+    account: str
+    as_of: dt.date = Field(description="The business date the states are read on")
 
 
 class AccountSummary(BaseModel):

@@ -47,6 +47,7 @@ from limitwise.servicing.schemas import (
     CobFailureView,
     DrawResult,
     DrawView,
+    InstalmentState,
     InstalmentView,
     ProductSpec,
     RepaymentResult,
@@ -648,7 +649,10 @@ def account_state(
         days_past_due=dpd,
         bucket=book.product.bucket_for(dpd),
         apr=format_apr(Decimal(latest.apr)) if latest else None,
-        draws=[_draw_view(book, d) for d in book.draws],
+        draws=[
+            _draw_view(d, [_instalment_view(d, inst, as_of) for inst in book.schedule_of(d)])
+            for d in book.draws
+        ],
     )
 
 
@@ -666,12 +670,28 @@ def account_snapshot(session: Session, *, ref: str) -> dict[str, Any]:
     }
 
 
-def draw_schedule(session: Session, *, key: str) -> list[InstalmentView]:
+def draw_schedule(session: Session, *, key: str, as_of: dt.date) -> list[InstalmentView]:
     """The schedule of the draw made with idempotency key ``key``, as it stands."""
     row = repository.find_draw_by_key(session, key)
     if row is None:
         raise NotFound(f"no draw with key {key!r}", field="draw")
-    return [_instalment_view(row, inst) for inst in repository.instalments_of(session, [row.id])]
+    return _schedule_view(session, row, as_of)
+
+
+def draw_of_account(session: Session, *, ref: str, draw_ref: str, as_of: dt.date) -> DrawView:
+    """One draw of account ``ref`` with its schedule; a draw of another account is as
+    unknown as a draw that does not exist."""
+    account_of_draw = account_id(session, ref)
+    row = repository.find_draw(session, draw_ref)
+    if row is None or row.credit_account_id != account_of_draw:
+        raise NotFound(f"no draw {draw_ref!r} on credit account {ref!r}", field="draw")
+    return _draw_view(row, _schedule_view(session, row, as_of))
+
+
+def _schedule_view(session: Session, row: Draw, as_of: dt.date) -> list[InstalmentView]:
+    return [
+        _instalment_view(row, inst, as_of) for inst in repository.instalments_of(session, [row.id])
+    ]
 
 
 def account_events(session: Session, *, ref: str | None = None) -> list[dict[str, Any]]:
@@ -1036,26 +1056,37 @@ def _emit(
     return event.id
 
 
-def _instalment_view(draw_row: Draw, inst: Instalment) -> InstalmentView:
+def _instalment_state(
+    draw_row: Draw, inst: Instalment, as_of: dt.date, *, total_fen: int, paid_fen: int
+) -> InstalmentState:
+    """An instalment still to come is paid once all it schedules is (nothing of it is owed
+    yet, so ``is_settled`` would call it paid); one due is paid once it is settled."""
+    if inst.due_date > as_of:
+        return InstalmentState.PAID if paid_fen >= total_fen else InstalmentState.NOT_DUE
+    if engine.is_settled(draw_row, inst, as_of):
+        return InstalmentState.PAID
+    return InstalmentState.OVERDUE if inst.due_date < as_of else InstalmentState.DUE
+
+
+def _instalment_view(draw_row: Draw, inst: Instalment, as_of: dt.date) -> InstalmentView:
     interest = inst.interest_scheduled_fen
     if RepaymentType(draw_row.repayment_type) is RepaymentType.DAILY:
         interest = inst.interest_accrued_fen if inst.interest_accrued_fen else interest
-    return InstalmentView(
-        seq=inst.seq,
-        due_date=inst.due_date,
-        principal_fen=inst.principal_due_fen,
-        interest_fen=interest,
-        penalty_fen=inst.penalty_accrued_fen,
-        fee_fen=inst.fee_charged_fen,
-        paid_fen=inst.principal_paid_fen
-        + inst.interest_paid_fen
-        + inst.penalty_paid_fen
-        + inst.fee_paid_fen,
-    )
+    owed = {
+        "principal_fen": inst.principal_due_fen,
+        "interest_fen": interest,
+        "penalty_fen": inst.penalty_accrued_fen,
+        "fee_fen": inst.fee_charged_fen,
+    }
+    paid = inst.principal_paid_fen + inst.interest_paid_fen + inst.penalty_paid_fen
+    paid += inst.fee_paid_fen
+    state = _instalment_state(draw_row, inst, as_of, total_fen=sum(owed.values()), paid_fen=paid)
+    return InstalmentView(seq=inst.seq, due_date=inst.due_date, **owed, paid_fen=paid, state=state)
 
 
-def _draw_view(book: engine.Book, row: Draw) -> DrawView:
+def _draw_view(row: Draw, schedule: list[InstalmentView]) -> DrawView:
     return DrawView(
+        ref=row.ref,
         key=row.idempotency_key,
         amount_fen=row.amount_fen,
         repayment_type=row.repayment_type,
@@ -1064,7 +1095,7 @@ def _draw_view(book: engine.Book, row: Draw) -> DrawView:
         apr=format_apr(Decimal(row.apr)),
         status=row.status,
         outstanding_principal_fen=row.principal_outstanding_fen,
-        schedule=[_instalment_view(row, inst) for inst in book.schedule_of(row)],
+        schedule=schedule,
     )
 
 

@@ -1,0 +1,1 @@
+"""Applications over HTTP: submit (onboarding, then the line decision), status, decision."""
