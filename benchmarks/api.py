@@ -68,6 +68,8 @@ class Figures:
     errors: dict[int, int]
     #: Latencies by kind of request (read, draw, repay; floor).
     by_kind_ms: dict[str, list[float]]
+    #: CPU seconds spent meanwhile by the server's processes and the database's backends.
+    cpu_seconds: dict[str, float]
 
     @property
     def per_second(self) -> float:
@@ -76,6 +78,40 @@ class Figures:
     def percentile(self, q: int, kind: str | None = None) -> float:
         values = self.latencies_ms if kind is None else self.by_kind_ms[kind]
         return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+    def cpu_ms_per_request(self, who: str) -> float:
+        return self.cpu_seconds[who] * 1000 / self.requests
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuMeter:
+    """CPU seconds used so far by the server (its process and worker processes) and by the
+    PostgreSQL backends connected to its database, read from Linux's /proc: what each
+    request costs, whatever else the machine is doing. A backend that exits takes its
+    CPU time with it (pool overflow connections), so ``postgres`` is a lower bound."""
+
+    server_pid: int
+    database: str
+
+    def sample(self) -> dict[str, float]:
+        used = {"server": 0.0, "postgres": 0.0}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            seconds = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS  # utime + stime
+            if self.server_pid in (int(entry.name), int(stat[1])):
+                used["server"] += seconds
+            elif cmdline.startswith(b"postgres: ") and f" {self.database} ".encode() in cmdline:
+                used["postgres"] += seconds
+        return used
 
 
 #: A kind of request (read, draw, repay; floor) and its bytes on the wire.
@@ -116,8 +152,8 @@ def borrowers(url: str, clients: int) -> list[tuple[str, list[str]]]:
 
 
 @contextmanager
-def served(url: str, workers: int) -> Iterator[int]:
-    """``limitwise serve`` on a free port, once it answers ready: the port."""
+def served(url: str, workers: int) -> Iterator[tuple[int, int]]:
+    """``limitwise serve`` on a free port, once it answers ready: (port, process id)."""
     port = free_port()
     env = {
         **os.environ,
@@ -144,7 +180,7 @@ def served(url: str, workers: int) -> Iterator[int]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(server.stderr.read().decode() if server.stderr else "no server")
             time.sleep(0.2)
-        yield port
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
@@ -201,7 +237,9 @@ async def exchange(
 CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
 
 
-async def drive(port: int, plans: list[list[Request]], expect: set[int]) -> Figures:
+async def drive(
+    port: int, plans: list[list[Request]], expect: set[int], meter: CpuMeter
+) -> Figures:
     """Each client sends its planned requests one after another on its own kept-alive
     connection; all clients at once. A lean client (bytes built in advance, no HTTP
     library) so that the server gets the CPU the two share."""
@@ -223,14 +261,20 @@ async def drive(port: int, plans: list[list[Request]], expect: set[int]) -> Figu
         finally:
             writer.close()
 
+    cpu_before = meter.sample()
     started = time.perf_counter()
     await asyncio.gather(*(client(plan) for plan in plans))
     seconds = time.perf_counter() - started
-    return Figures(len(latencies), seconds, latencies, errors, by_kind)
+    cpu = {who: used - cpu_before[who] for who, used in meter.sample().items()}
+    return Figures(len(latencies), seconds, latencies, errors, by_kind, cpu)
 
 
 def measure(
-    port: int, pairs: list[tuple[str, list[str]]], tokens: dict[str, str], total: int
+    port: int,
+    meter: CpuMeter,
+    pairs: list[tuple[str, list[str]]],
+    tokens: dict[str, str],
+    total: int,
 ) -> list[tuple[int, Figures, Figures]]:
     rows = []
     rng = random.Random(SEED)
@@ -241,9 +285,9 @@ def measure(
             for user, refs in pairs[:clients]
         ]
         floor_plans = [[FLOOR] * per_client for _ in range(clients)]
-        asyncio.run(drive(port, [plan[:20] for plan in floor_plans], {200}))  # warm up
-        workload = asyncio.run(drive(port, plans, {200, 201}))
-        floor = asyncio.run(drive(port, floor_plans, {200}))
+        asyncio.run(drive(port, [plan[:20] for plan in floor_plans], {200}, meter))  # warm up
+        workload = asyncio.run(drive(port, plans, {200, 201}, meter))
+        floor = asyncio.run(drive(port, floor_plans, {200}, meter))
         rows.append((clients, workload, floor))
     return rows
 
@@ -263,6 +307,8 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
         "draw p50",
         "repay p50",
         "errors",
+        "server CPU ms/req",
+        "db CPU ms/req",
         "floor req/s",
         "floor p50",
         "floor p99",
@@ -280,12 +326,14 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
             f"{work.percentile(50, 'draw'):.1f}",
             f"{work.percentile(50, 'repay'):.1f}",
             ", ".join(f"{n}× {code}" for code, n in sorted(work.errors.items())) or "0",
+            f"{work.cpu_ms_per_request('server'):.2f}",
+            f"{work.cpu_ms_per_request('postgres'):.2f}",
             f"{floor.per_second:,.0f}",
             f"{floor.percentile(50):.1f}",
             f"{floor.percentile(99):.1f}",
             f"{work.per_second / floor.per_second:.2f}",
         )
-    Console(width=200).print(table)
+    Console(width=220).print(table)
     Console().print("target at 8 clients: p99 ≤ 20 ms and ≥ 1,000 req/s")
 
 
@@ -297,9 +345,10 @@ def main() -> None:
     args = parser.parse_args()
     with postgres(args.admin_url) as url:
         pairs = borrowers(url, max(CONCURRENCY))
-        with served(url, args.workers) as port:
+        with served(url, args.workers) as (port, pid):
             tokens = {user: login(port, user) for user, _ in pairs}
-            rows = measure(port, pairs, tokens, args.requests)
+            meter = CpuMeter(pid, url.rsplit("/", 1)[1])
+            rows = measure(port, meter, pairs, tokens, args.requests)
     report(rows, args.workers)
 
 
