@@ -12,7 +12,7 @@ TABLES = {
     "auth_api_keys",
     "auth_refresh_tokens",
     "audit_records",
-    "audit_head",
+    "audit_heads",
 }
 
 
