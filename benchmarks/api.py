@@ -5,7 +5,9 @@
 their own account, so every request resolves and authorizes its principal. The same
 number of requests then goes to ``/v1/floor`` on the same server: a route that does no
 work (no auth, no database), the framework's floor. Both are printed for 1, 8 and 32
-concurrent clients, with their ratio.
+concurrent clients, with their ratio. The client shares the machine's cores with the
+server and PostgreSQL, so it is lean: asyncio streams on kept-alive connections, each
+request's bytes built before the clock starts, no HTTP library on the hot path.
 
     PYTHONPATH=src python benchmarks/api.py [--workers 2] [--requests 3000] [--admin-url URL]
 
@@ -18,17 +20,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 from rich.console import Console
@@ -63,6 +68,8 @@ class Figures:
     errors: dict[int, int]
     #: Latencies by kind of request (read, draw, repay; floor).
     by_kind_ms: dict[str, list[float]]
+    #: CPU seconds spent meanwhile by the server's processes and the database's backends.
+    cpu_seconds: dict[str, float]
 
     @property
     def per_second(self) -> float:
@@ -72,8 +79,43 @@ class Figures:
         values = self.latencies_ms if kind is None else self.by_kind_ms[kind]
         return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
 
+    def cpu_ms_per_request(self, who: str) -> float:
+        return self.cpu_seconds[who] * 1000 / self.requests
 
-Request = tuple[str, Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]]
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class CpuMeter:
+    """CPU seconds used so far by the server (its process and worker processes) and by the
+    PostgreSQL backends connected to its database, read from Linux's /proc: what each
+    request costs, whatever else the machine is doing. A backend that exits takes its
+    CPU time with it (pool overflow connections), so ``postgres`` is a lower bound."""
+
+    server_pid: int
+    database: str
+
+    def sample(self) -> dict[str, float]:
+        used = {"server": 0.0, "postgres": 0.0}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            seconds = (int(stat[11]) + int(stat[12])) / CLOCK_TICKS  # utime + stime
+            if self.server_pid in (int(entry.name), int(stat[1])):
+                used["server"] += seconds
+            elif cmdline.startswith(b"postgres: ") and f" {self.database} ".encode() in cmdline:
+                used["postgres"] += seconds
+        return used
+
+
+#: A kind of request (read, draw, repay; floor) and its bytes on the wire.
+Request = tuple[str, bytes]
 
 
 @contextmanager
@@ -110,7 +152,8 @@ def borrowers(url: str, clients: int) -> list[tuple[str, list[str]]]:
 
 
 @contextmanager
-def served(url: str, workers: int) -> Iterator[str]:
+def served(url: str, workers: int) -> Iterator[tuple[int, int]]:
+    """``limitwise serve`` on a free port, once it answers ready: (port, process id)."""
     port = free_port()
     env = {
         **os.environ,
@@ -137,63 +180,101 @@ def served(url: str, workers: int) -> Iterator[str]:
             if server.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(server.stderr.read().decode() if server.stderr else "no server")
             time.sleep(0.2)
-        yield base
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(timeout=20)
 
 
-def login(base: str, username: str) -> dict[str, str]:
+def login(port: int, username: str) -> str:
+    """The borrower's ``Authorization`` header value."""
     form = {"grant_type": "password", "username": username, "password": PASSWORD}
-    token = httpx.post(f"{base}/v1/auth/token", data=form).json()["access_token"]
-    return {"Authorization": f"Bearer {token}"}
+    url = f"http://127.0.0.1:{port}/v1/auth/token"
+    token = httpx.post(url, data=form).json()["access_token"]
+    return f"Bearer {token}"
 
 
-def mixed_request(rng: random.Random, ref: str, headers: dict[str, str]) -> Request:
+def wire(method: str, path: str, headers: dict[str, str], body: dict[str, Any] | None) -> bytes:
+    """An HTTP/1.1 request as bytes, built before the clock starts."""
+    payload = json.dumps(body).encode() if body is not None else b""
+    lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    if body is not None:
+        lines += ["Content-Type: application/json", f"Content-Length: {len(payload)}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+def mixed_request(rng: random.Random, ref: str, authorization: str) -> Request:
     """One request of the mix for the borrower of ``ref``: draws of the product's minimum
     (100 yuan) and repayments of twice that, so on average the lines neither fill nor
     empty over the run."""
     kind = rng.choices([k for k, _ in MIX], weights=[w for _, w in MIX])[0]
-    key = {"Idempotency-Key": uuid.uuid4().hex}
+    headers = {"Authorization": authorization}
     if kind == "read":
-        return kind, lambda c: c.get(f"/v1/accounts/{ref}", headers=headers)
+        return kind, wire("GET", f"/v1/accounts/{ref}", headers, None)
+    headers["Idempotency-Key"] = uuid.UUID(int=rng.getrandbits(128)).hex
     if kind == "draw":
         body = {"amount_fen": 100_00, "repayment_type": "daily", "term_months": 3}
-        return kind, lambda c: c.post(f"/v1/accounts/{ref}/draws", json=body, headers=headers | key)
-    return kind, lambda c: c.post(
-        f"/v1/accounts/{ref}/repayments", json={"amount_fen": 200_00}, headers=headers | key
-    )
+        return kind, wire("POST", f"/v1/accounts/{ref}/draws", headers, body)
+    return kind, wire("POST", f"/v1/accounts/{ref}/repayments", headers, {"amount_fen": 200_00})
 
 
-FLOOR: Request = ("floor", lambda c: c.get("/v1/floor"))
+FLOOR: Request = ("floor", wire("GET", "/v1/floor", {}, None))
 
 
-async def drive(base: str, plans: list[list[Request]], expect: set[int]) -> Figures:
-    """Each client sends its planned requests one after another; all clients at once."""
+async def exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> int:
+    """Send one request on a kept-alive connection and read its whole answer: its status."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = CONTENT_LENGTH.search(head)
+    await reader.readexactly(int(length.group(1)) if length else 0)
+    return status
+
+
+CONTENT_LENGTH = re.compile(rb"(?i)\r\ncontent-length: *(\d+)")
+
+
+async def drive(
+    port: int, plans: list[list[Request]], expect: set[int], meter: CpuMeter
+) -> Figures:
+    """Each client sends its planned requests one after another on its own kept-alive
+    connection; all clients at once. A lean client (bytes built in advance, no HTTP
+    library) so that the server gets the CPU the two share."""
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     errors: dict[int, int] = {}
-    limits = httpx.Limits(max_connections=len(plans), max_keepalive_connections=len(plans))
 
     async def client(plan: list[Request]) -> None:
-        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-            for kind, send in plan:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            for kind, request in plan:
                 started = time.perf_counter()
-                response = await send(http)
+                status = await exchange(reader, writer, request)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 latencies.append(elapsed_ms)
                 by_kind.setdefault(kind, []).append(elapsed_ms)
-                if response.status_code not in expect:
-                    errors[response.status_code] = errors.get(response.status_code, 0) + 1
+                if status not in expect:
+                    errors[status] = errors.get(status, 0) + 1
+        finally:
+            writer.close()
 
+    cpu_before = meter.sample()
     started = time.perf_counter()
     await asyncio.gather(*(client(plan) for plan in plans))
     seconds = time.perf_counter() - started
-    return Figures(len(latencies), seconds, latencies, errors, by_kind)
+    cpu = {who: used - cpu_before[who] for who, used in meter.sample().items()}
+    return Figures(len(latencies), seconds, latencies, errors, by_kind, cpu)
 
 
 def measure(
-    base: str, pairs: list[tuple[str, list[str]]], tokens: dict[str, dict[str, str]], total: int
+    port: int,
+    meter: CpuMeter,
+    pairs: list[tuple[str, list[str]]],
+    tokens: dict[str, str],
+    total: int,
 ) -> list[tuple[int, Figures, Figures]]:
     rows = []
     rng = random.Random(SEED)
@@ -204,9 +285,9 @@ def measure(
             for user, refs in pairs[:clients]
         ]
         floor_plans = [[FLOOR] * per_client for _ in range(clients)]
-        asyncio.run(drive(base, [plan[:20] for plan in floor_plans], {200}))  # warm up
-        workload = asyncio.run(drive(base, plans, {200, 201}))
-        floor = asyncio.run(drive(base, floor_plans, {200}))
+        asyncio.run(drive(port, [plan[:20] for plan in floor_plans], {200}, meter))  # warm up
+        workload = asyncio.run(drive(port, plans, {200, 201}, meter))
+        floor = asyncio.run(drive(port, floor_plans, {200}, meter))
         rows.append((clients, workload, floor))
     return rows
 
@@ -226,6 +307,8 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
         "draw p50",
         "repay p50",
         "errors",
+        "server CPU ms/req",
+        "db CPU ms/req",
         "floor req/s",
         "floor p50",
         "floor p99",
@@ -243,12 +326,14 @@ def report(rows: list[tuple[int, Figures, Figures]], workers: int) -> None:
             f"{work.percentile(50, 'draw'):.1f}",
             f"{work.percentile(50, 'repay'):.1f}",
             ", ".join(f"{n}× {code}" for code, n in sorted(work.errors.items())) or "0",
+            f"{work.cpu_ms_per_request('server'):.2f}",
+            f"{work.cpu_ms_per_request('postgres'):.2f}",
             f"{floor.per_second:,.0f}",
             f"{floor.percentile(50):.1f}",
             f"{floor.percentile(99):.1f}",
             f"{work.per_second / floor.per_second:.2f}",
         )
-    Console(width=200).print(table)
+    Console(width=220).print(table)
     Console().print("target at 8 clients: p99 ≤ 20 ms and ≥ 1,000 req/s")
 
 
@@ -260,9 +345,10 @@ def main() -> None:
     args = parser.parse_args()
     with postgres(args.admin_url) as url:
         pairs = borrowers(url, max(CONCURRENCY))
-        with served(url, args.workers) as base:
-            tokens = {user: login(base, user) for user, _ in pairs}
-            rows = measure(base, pairs, tokens, args.requests)
+        with served(url, args.workers) as (port, pid):
+            tokens = {user: login(port, user) for user, _ in pairs}
+            meter = CpuMeter(pid, url.rsplit("/", 1)[1])
+            rows = measure(port, meter, pairs, tokens, args.requests)
     report(rows, args.workers)
 
 

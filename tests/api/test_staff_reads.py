@@ -41,7 +41,7 @@ def held(db_url: str) -> Iterator[tuple[TestClient, str, dict[str, str]]]:
 
 def _audit_actions(engine: Engine) -> list[tuple[str, str]]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT actor, action FROM audit_records ORDER BY seq"))
+        rows = conn.execute(text("SELECT actor, action FROM audit_records ORDER BY id"))
         return [(actor, action) for actor, action in rows]
 
 
@@ -102,7 +102,13 @@ def test_every_change_through_the_api_is_chained_and_verifies(held):
         ("bob", "repayment.create"),
     ]
     verified = client.get("/v1/audit/verify", headers=admin).json()
-    assert verified == {"ok": True, "records_checked": 2, "first_bad_seq": None, "problem": ""}
+    assert verified == {
+        "ok": True,
+        "records_checked": 2,
+        "first_bad_seq": None,
+        "first_bad_chain": None,
+        "problem": "",
+    }
 
 
 def bearer_of(client: TestClient, username: str, password: str) -> dict[str, str]:

@@ -18,6 +18,7 @@ from limitwise.audit import service
 from limitwise.cli import app
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import unit_of_work
+from tests.audit.tamper import sql, tamper
 
 
 @pytest.fixture
@@ -42,31 +43,6 @@ def _verify(db_url: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _sql(engine: Engine, *statements: str) -> None:
-    with engine.begin() as conn:
-        for statement in statements:
-            conn.execute(text(statement))
-
-
-def _tamper(engine: Engine, *statements: str) -> None:
-    """Run ``statements`` with the append-only triggers out of the way, as the table's owner
-    could: disabled on PostgreSQL, dropped on SQLite (which cannot disable one)."""
-    if engine.dialect.name == "postgresql":
-        _sql(
-            engine,
-            "ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only",
-            *statements,
-            "ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only",
-        )
-        return
-    _sql(
-        engine,
-        "DROP TRIGGER audit_records_no_update",
-        "DROP TRIGGER audit_records_no_delete",
-        *statements,
-    )
-
-
 @pytest.mark.parametrize(
     "statement",
     [
@@ -76,7 +52,7 @@ def _tamper(engine: Engine, *statements: str) -> None:
 )
 def test_the_database_refuses_to_edit_or_delete_a_record(chained, db_url, statement):
     with pytest.raises(DBAPIError, match="audit_records is append-only"):
-        _sql(chained, statement)
+        sql(chained, statement)
     with chained.connect() as conn:
         actors = conn.execute(text("SELECT actor FROM audit_records ORDER BY seq")).scalars()
         assert list(actors) == ["admin"] * 5
@@ -84,7 +60,7 @@ def test_the_database_refuses_to_edit_or_delete_a_record(chained, db_url, statem
 
 
 def test_the_head_stays_updatable(chained):
-    _sql(chained, "UPDATE audit_head SET seq = seq")
+    sql(chained, "UPDATE audit_heads SET seq = seq")
 
 
 def test_an_untouched_chain_verifies(chained, db_url):
@@ -92,21 +68,21 @@ def test_an_untouched_chain_verifies(chained, db_url):
 
 
 def test_an_edited_record_is_named(chained, db_url):
-    _tamper(chained, "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3")
+    tamper(chained, "UPDATE audit_records SET actor = 'mallory' WHERE seq = 3")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 3: record 3 was edited" in output
 
 
 def test_a_deleted_record_is_named(chained, db_url):
-    _tamper(chained, "DELETE FROM audit_records WHERE seq = 2")
+    tamper(chained, "DELETE FROM audit_records WHERE seq = 2")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 2: record 2 is missing" in output
 
 
 def test_reordered_records_are_named(chained, db_url):
-    _tamper(
+    tamper(
         chained,
         "UPDATE audit_records SET seq = 100 WHERE seq = 2",
         "UPDATE audit_records SET seq = 2 WHERE seq = 4",
@@ -118,7 +94,7 @@ def test_reordered_records_are_named(chained, db_url):
 
 
 def test_a_deleted_tail_is_named_against_the_head(chained, db_url):
-    _tamper(chained, "DELETE FROM audit_records WHERE seq >= 4")
+    tamper(chained, "DELETE FROM audit_records WHERE seq >= 4")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 4: records 4..5 are missing (the tail)" in output
@@ -130,7 +106,7 @@ def test_a_rewritten_hash_still_breaks_the_link_to_the_next_record(chained, db_u
         row.actor = "mallory"
         forged = service.record_hash(row)
         session.rollback()
-    _tamper(chained, f"UPDATE audit_records SET actor = 'mallory', hash = '{forged}' WHERE seq = 3")
+    tamper(chained, f"UPDATE audit_records SET actor = 'mallory', hash = '{forged}' WHERE seq = 3")
     code, output = _verify(db_url)
     assert code == 1
     assert "at record 4: record 4 does not follow record 3" in output

@@ -13,7 +13,7 @@ TABLES = {
     "auth_refresh_tokens",
     "auth_application_submitters",
     "audit_records",
-    "audit_head",
+    "audit_heads",
 }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
@@ -247,3 +248,54 @@ def test_concurrent_draws_and_repayments_reconcile(engine: Engine, clock: Clock)
     assert len(after.draws) == 4
     with unit_of_work(engine) as session:
         assert check_trial_balance(session).ok
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_snapshot_waits_for_a_change_in_flight_on_the_account(engine: Engine, clock: Clock):
+    """The audit log digests an account before and after each change: a snapshot taken
+    while another change holds the account must be of the state that change leaves."""
+    open_book(engine, clock, ["A"])
+    seen: list[dict[str, object]] = []
+
+    def snapshot() -> None:
+        with unit_of_work(engine) as session:
+            seen.append(service.account_snapshot(session, ref="A"))
+
+    with unit_of_work(engine) as session:
+        service.draw(
+            session,
+            clock,
+            account_ref="A",
+            amount_fen=100_000,
+            repayment_type="daily",
+            term_months=3,
+            key="in-flight",
+        )
+        reader = threading.Thread(target=snapshot)
+        reader.start()
+        _wait_until_blocked_on_a_lock(engine)
+        assert seen == []
+    reader.join(timeout=30)
+    with unit_of_work(engine) as session:
+        assert seen == [service.account_snapshot(session, ref="A")]
+    assert seen[0]["balances_fen"]["principal"] == 100_000  # type: ignore[index]
+
+
+def _wait_until_blocked_on_a_lock(engine: Engine) -> None:
+    database = engine.url.database
+    deadline = time.monotonic() + 30
+    with engine.connect() as conn:
+        while time.monotonic() < deadline:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = :db AND wait_event_type = 'Lock'"
+                ),
+                {"db": database},
+            ).scalar_one()
+            conn.rollback()
+            if waiting:
+                return
+            time.sleep(0.05)
+    raise AssertionError("the snapshot never waited for the account's lock")

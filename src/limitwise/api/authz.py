@@ -147,8 +147,9 @@ def rule_of(request: Request) -> Rule:
     return rules[(request.scope["endpoint"], request.method)]  # type: ignore[no-any-return]
 
 
-def anonymous(request: Request) -> None:
-    """Public routes: no credential, rate-limited by client address."""
+async def anonymous(request: Request) -> None:
+    """Public routes: no credential, rate-limited by client address. Async: it counts in
+    memory, so it need not cost a trip through the thread pool."""
     assert rule_of(request).public
     _limit_address(request, Clock.system())
 

@@ -1,28 +1,49 @@
-"""Audit tables: the records, and the head of the chain (one row) whose lock orders appends."""
+"""Audit tables: the records, and the heads of the chains they form.
+
+The log is several hash chains (``CHAINS``), each with its own head row. An append locks
+one head that no other transaction holds (``FOR UPDATE SKIP LOCKED``) and links the new
+record to it, so concurrent changes never queue behind one row; records stay append-only.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, CheckConstraint, DateTime, Integer, String
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Integer,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from limitwise.kit.db import Base, BigId
 
-HEAD_ROW_ID = 1
+#: Chains the log is spread over: more than the transactions that append at once (every
+#: server worker's pool), so an append almost never waits for a head.
+CHAINS = 32
+#: The chain an append waits for when every head is held (and SQLite's only chain: its
+#: writers are serialised anyway).
+FIRST_CHAIN = 1
 
 
 class AuditRecord(Base):
     """Who did what to which target, when, with digests of the target before and after.
 
-    ``hash`` is sha256 over the record's fields and ``prev_hash``, the previous record's
-    ``hash``: editing, deleting or reordering any row breaks the chain from that row on.
+    ``seq`` numbers the records of one ``chain`` from 1; ``hash`` is sha256 over the
+    record's fields and ``prev_hash``, the hash of the chain's previous record: editing,
+    deleting or reordering any row breaks its chain from that row on.
     """
 
     __tablename__ = "audit_records"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    chain: Mapped[int] = mapped_column(SmallInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     actor: Mapped[str] = mapped_column(String(80))
     #: ``draw.create``, ``user.update``, ``pii.read``, ...
@@ -35,11 +56,12 @@ class AuditRecord(Base):
 
 
 class AuditHead(Base):
-    """The last record's sequence number and hash: a deleted tail shows against it."""
+    """One chain's last sequence number and hash: a deleted tail shows against it."""
 
-    __tablename__ = "audit_head"
-    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+    __tablename__ = "audit_heads"
+    __table_args__ = (CheckConstraint(f"id BETWEEN 1 AND {CHAINS}", name="chain_number"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: The chain's number, 1 to ``CHAINS``.
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))

@@ -17,13 +17,19 @@ def find(session: Session) -> BusinessDate | None:
     return session.get(BusinessDate, BOOK_ROW_ID)
 
 
+#: ``Session.info`` key of the held row: referenced there, it stays in the session's
+#: identity map, so reading the date again in the transaction costs no round trip.
+HELD = "limitwise.businessdate.held"
+
+
 def hold(session: Session) -> BusinessDate | None:
     """The row, kept from changing until the transaction ends. Holders never wait for each
     other; a date change waits for them, and they for it. SQLite needs no lock: every
     transaction starts with BEGIN IMMEDIATE, so a change cannot overlap a request."""
     if _is_postgresql(session):
         session.execute(select(func.pg_advisory_xact_lock_shared(*DATE_LOCK)))
-    return find(session)
+    row = session.info[HELD] = find(session)
+    return row
 
 
 def lock(session: Session) -> BusinessDate | None:

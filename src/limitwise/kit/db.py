@@ -142,7 +142,17 @@ def make_engine(url: str | None = None, *, echo: bool | None = None) -> Engine:
         engine = create_engine(resolved, echo=echo, **kwargs)
         _configure_sqlite(engine, in_memory=in_memory)
         return engine
-    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+    settings = get_settings()
+    return create_engine(
+        resolved,
+        echo=echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+        # No ping on every checkout (a round trip per request): a connection the server
+        # dropped fails its first statement, SQLAlchemy then discards the whole pool, and
+        # the API runs a safe request again (api/guards.py).
+        pool_pre_ping=False,
+    )
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

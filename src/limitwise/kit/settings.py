@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     #: Echo SQL statements (debugging only).
     sql_echo: bool = False
+    #: PostgreSQL connections each process keeps open (each ``serve`` worker has its own
+    #: pool), and how many more it may open for a burst and close after it.
+    db_pool_size: int = 16
+    db_max_overflow: int = 16
     #: PII encryption keys as ``id:base64(32 bytes)`` separated by commas; the first encrypts,
     #: all decrypt (rotation: put the new key first, run ``limitwise onboarding rotate-keys``).
     pii_keys: str = DEV_ONLY_PII_KEYS

@@ -59,10 +59,20 @@ def find_account(session: Session, ref: str) -> CreditAccount | None:
     return session.scalars(select(CreditAccount).where(CreditAccount.ref == ref)).one_or_none()
 
 
-def lock_account(session: Session, ref: str) -> CreditAccount | None:
-    return session.scalars(
-        select(CreditAccount).where(CreditAccount.ref == ref).with_for_update()
-    ).one_or_none()
+def account_with_product(
+    session: Session, ref: str, *, lock: bool = False
+) -> tuple[CreditAccount, str] | None:
+    """The account and its product's definition in one round trip; ``lock`` takes the
+    account's row lock (the product row is never locked: products do not change)."""
+    query = (
+        select(CreditAccount, Product.definition_json)
+        .join(Product, Product.id == CreditAccount.product_id)
+        .where(CreditAccount.ref == ref)
+    )
+    if lock:
+        query = query.with_for_update(of=CreditAccount)
+    row = session.execute(query).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 def account_refs(session: Session) -> list[str]:

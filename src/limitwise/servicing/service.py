@@ -627,9 +627,7 @@ def account_state(
     """The account as of the start of ``as_of`` (after COB closed the day before).
     Without ``paid_off`` its draws are the open ones only, so the read costs what they do,
     not what the account's history does (nothing is due on a paid-off draw)."""
-    account = repository.find_account(session, ref)
-    if account is None:
-        raise NotFound(f"no credit account {ref!r}", field="account")
+    account = _account_and_product(session, ref)
     book = _load_book(session, account, open_only=not paid_off)
     balances = ledger.balances_of_owner(session, ref)
     principal = balances[CreditPurpose.PRINCIPAL.value]
@@ -657,10 +655,12 @@ def account_state(
 
 
 def account_snapshot(session: Session, *, ref: str) -> dict[str, Any]:
-    """What the audit log digests of an account: its line, status and ledger balances."""
-    account = repository.find_account(session, ref)
-    if account is None:
-        raise NotFound(f"no credit account {ref!r}", field="account")
+    """What the audit log digests of an account: its line, status and ledger balances.
+
+    It takes the account's lock (kept until the transaction ends), so a snapshot taken
+    before a change is of the state the change applies to, not of one a concurrent change
+    is about to replace."""
+    account = _lock(session, ref)
     balances = ledger.balances_of_owner(session, ref)
     return {
         "ref": ref,
@@ -730,9 +730,16 @@ def lock_account(session: Session, ref: str) -> int:
 
 
 def _lock(session: Session, ref: str) -> CreditAccount:
-    account = repository.lock_account(session, ref)
-    if account is None:
+    return _account_and_product(session, ref, lock=True)
+
+
+def _account_and_product(session: Session, ref: str, *, lock: bool = False) -> CreditAccount:
+    """The account, its product read in the same round trip and kept for the session."""
+    found = repository.account_with_product(session, ref, lock=lock)
+    if found is None:
         raise NotFound(f"no credit account {ref!r}", field="account")
+    account, definition_json = found
+    _products(session)[account.product_id] = parse_product(definition_json)
     return account
 
 
@@ -766,8 +773,22 @@ def parse_product(definition_json: str) -> ProductSpec:
     return ProductSpec.model_validate_json(definition_json)
 
 
+#: ``Session.info`` key of the products the session has read (products never change).
+_SESSION_PRODUCTS = "limitwise.servicing.products"
+
+
+def _products(session: Session) -> dict[int, ProductSpec]:
+    products: dict[int, ProductSpec] = session.info.setdefault(_SESSION_PRODUCTS, {})
+    return products
+
+
 def _product_of(session: Session, account: CreditAccount) -> ProductSpec:
-    return parse_product(repository.get_product(session, account.product_id).definition_json)
+    """The account's product, read once per session."""
+    products = _products(session)
+    if account.product_id not in products:
+        row = repository.get_product(session, account.product_id)
+        products[account.product_id] = parse_product(row.definition_json)
+    return products[account.product_id]
 
 
 def _next_seq(account: CreditAccount) -> int:

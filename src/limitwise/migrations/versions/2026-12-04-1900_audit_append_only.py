@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261204_routes_audit_append"
-down_revision: str | None = "20261203_cob_partitions_cob"
+down_revision: str | None = "20261204_api_audit_chains"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
