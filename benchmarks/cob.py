@@ -23,18 +23,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
@@ -266,6 +268,60 @@ def database(backend: str, admin_url: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+class StatementTimer:
+    """Wall time per SQL statement (keyed by its first words) and per commit, while
+    attached to an engine: where a close of business spends its time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._started = 0.0
+
+    def __enter__(self) -> StatementTimer:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        event.listen(self.engine, "commit", self._before_commit)
+        event.listen(Session, "after_commit", self._after_commit)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        event.remove(self.engine, "commit", self._before_commit)
+        event.remove(Session, "after_commit", self._after_commit)
+
+    def _add(self, key: str, seconds: float) -> None:
+        self.seconds[key] = self.seconds.get(key, 0.0) + seconds
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    def _before(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self._add(
+            " ".join(re.sub(r"\s+", " ", statement).split()[:9]),
+            time.perf_counter() - self._started,
+        )
+
+    def _before_commit(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after_commit(self, *_: Any) -> None:
+        self._add("COMMIT (deferred triggers)", time.perf_counter() - self._started)
+
+    def print(self, total_s: float, top: int = 25) -> None:
+        table = Table(title=f"Where one business day went ({total_s:.1f} s in all)")
+        for column in ("statement", "calls", "s", "share"):
+            table.add_column(column, justify="left" if column == "statement" else "right")
+        ranked = sorted(self.seconds.items(), key=lambda item: -item[1])
+        for key, seconds in ranked[:top]:
+            table.add_row(key, f"{self.calls[key]:,}", f"{seconds:.2f}", f"{seconds / total_s:.0%}")
+        rest = sum(seconds for _, seconds in ranked)
+        table.add_row("(Python and driver outside statements)", "", f"{total_s - rest:.2f}", "")
+        Console(width=200).print(table)
+
+
 def timed(work: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     result = work()
@@ -273,9 +329,16 @@ def timed(work: Any) -> tuple[Any, float]:
 
 
 def measure(
-    backend: str, accounts: int, admin_url: str, folder: Path, partition_size: int, catch_up: int
+    backend: str,
+    accounts: int,
+    admin_url: str,
+    folder: Path,
+    partition_size: int,
+    catch_up: int,
+    profile: bool = False,
 ) -> dict[str, Any]:
-    """Load, floor, one day, and (when ``catch_up``) that many days more."""
+    """Load, floor, one day, and (when ``catch_up``) that many days more; with ``profile``,
+    print where the day's time went, statement by statement."""
     with database(backend, admin_url, folder) as url:
         migrate.upgrade(url)
         engine = make_engine(url)
@@ -283,9 +346,13 @@ def measure(
         _, load_s = timed(lambda: load(engine, accounts))
         floor_rows, floor_s = timed(lambda: floor(engine))
         clock = Clock(DAY, lambda: NOW)
-        report, day_s = timed(
-            lambda: flows.run_cob(engine, clock, as_of=DAY, partition_size=partition_size)
-        )
+        timer = StatementTimer(engine)
+        with timer if profile else nullcontext():
+            report, day_s = timed(
+                lambda: flows.run_cob(engine, clock, as_of=DAY, partition_size=partition_size)
+            )
+        if profile:
+            timer.print(day_s)
         assert report.ok and report.accounts_closed == accounts, report
         catch_s = 0.0
         if catch_up:
@@ -352,6 +419,9 @@ def main() -> None:
         default=10_000,
         help="Measure the catch-up only on books up to this many accounts.",
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="Print the one day's time per SQL statement."
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -359,7 +429,13 @@ def main() -> None:
             for backend in args.backends:
                 catch_up = args.catch_up_days if accounts <= args.catch_up_max else 0
                 result = measure(
-                    backend, accounts, args.admin_url, Path(folder), args.partition_size, catch_up
+                    backend,
+                    accounts,
+                    args.admin_url,
+                    Path(folder),
+                    args.partition_size,
+                    catch_up,
+                    args.profile,
                 )
                 results.append(result)
                 print_figures([result])

@@ -127,12 +127,12 @@ def _close_day(
     accrue → post → days past due and bucket → bucket events → the day is closed."""
     if queries.start_day(session, lo=lo_id, hi=hi_id, day=day) == 0:
         return CobTally()
-    queries.accrue(session, day=day)
+    queries.accrue(session, lo=lo_id, hi=hi_id, day=day)
     ledger_batch.begin(session)
     ledger_batch.stage_sql(session, queries.LEGS_SQL, queries.legs_params(day, **income))
     ledger_batch.post_staged(session, clock)
     queries.record_postings(session, day=day)
-    moves = queries.delinquency(session, day=day)
+    moves = queries.delinquency(session, lo=lo_id, hi=hi_id, day=day)
     as_of = day + ONE_DAY
     now = clock.now()
     queries.insert_events(
@@ -151,7 +151,7 @@ def _close_day(
         ],
     )
     accounts, interest, penalty, new_overdue = queries.day_tally(session)
-    queries.close_accounts(session, day=day)
+    queries.close_accounts(session, lo=lo_id, hi=hi_id, day=day)
     return CobTally(
         account_days=accounts,
         interest_fen=interest,

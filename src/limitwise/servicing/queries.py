@@ -60,6 +60,9 @@ BEHIND_IN_RANGE = (
     " AND (c.cob_through IS NULL OR c.cob_through < :d)"
     " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)"
 )
+#: Draws ``d`` of the partition's accounts: a range the planner can bound by the draws'
+#: account index, so no statement of a partition scans the draws of the whole book.
+DRAWS_IN_RANGE = "d.credit_account_id >= :lo AND d.credit_account_id < :hi"
 
 
 def ledger_account(owner: str, purpose: str, column: str = "id") -> str:
@@ -105,8 +108,7 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " AND c.opened_on <= :d AND (c.cob_through IS NULL OR c.cob_through < :d)"
         f" ORDER BY c.id{lock}",
         "rates": "SELECT DISTINCT d.daily_rate_bps, d.penalty_rate_bps FROM draws d"
-        " JOIN credit_accounts c ON c.id = d.credit_account_id"
-        " WHERE c.id >= :lo AND c.id < :hi AND d.status = 'open'",
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open'",
         "fallback_draws": "INSERT INTO cob_fallback (account_id)"
         " SELECT DISTINCT c.id FROM credit_accounts c JOIN draws d ON d.credit_account_id = c.id"
         f" WHERE {BEHIND_IN_RANGE} AND d.status = 'open' AND (d.principal_outstanding_fen = 0"
@@ -136,7 +138,7 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " FROM cob_day_accounts a JOIN draws d ON d.credit_account_id = a.account_id"
         " JOIN instalments i ON i.draw_id = d.id AND i.period_start <= :d AND i.due_date > :d"
         " JOIN cob_rates r ON r.rate = d.daily_rate_bps"
-        " WHERE d.status = 'open' AND d.drawn_on <= :d",
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND d.drawn_on <= :d",
         "penalty": "INSERT INTO cob_penalty (instalment_id, account_id, amount_fen, remainder_nfen)"
         f" SELECT i.id, d.credit_account_id, {penalty_carried} / {NANO},"
         f" {penalty_carried} % {NANO}"
@@ -144,7 +146,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " JOIN draws d ON d.credit_account_id = a.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
         " JOIN cob_rates r ON r.rate = d.penalty_rate_bps"
-        " WHERE d.status = 'open' AND i.principal_due_fen > i.principal_paid_fen"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open'"
+        " AND i.principal_due_fen > i.principal_paid_fen"
         f" AND i.due_date < :d AND {days(':d', 'i.due_date')} > p.grace_days",
         "apply_interest": "UPDATE instalments"
         " SET interest_accrued_fen = instalments.interest_accrued_fen + c.amount_fen"
@@ -167,7 +170,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " LEFT JOIN (SELECT DISTINCT d.credit_account_id AS account_id"
         " FROM cob_day_accounts a2 JOIN draws d ON d.credit_account_id = a2.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
-        " WHERE d.status = 'open' AND i.due_date = :d) due ON due.account_id = a.account_id"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND i.due_date = :d) due"
+        " ON due.account_id = a.account_id"
         " WHERE COALESCE(ci.total, 0) > 0 OR COALESCE(cp.total, 0) > 0",
         "postings": "INSERT INTO servicing_postings"
         " (credit_account_id, entry_ref, kind, effective_date, reversed)"
@@ -184,7 +188,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " LEFT JOIN (SELECT d.credit_account_id AS account_id, MIN(i.due_date) AS oldest"
         " FROM cob_day_accounts a2 JOIN draws d ON d.credit_account_id = a2.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
-        f" WHERE d.status = 'open' AND i.due_date <= :d AND NOT ({SETTLED})"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND i.due_date <= :d"
+        f" AND NOT ({SETTLED})"
         " GROUP BY d.credit_account_id) o ON o.account_id = a.account_id) x"
         " JOIN cob_buckets b ON b.product_id = x.product_id AND x.dpd >= b.min_dpd"
         " AND (b.max_dpd IS NULL OR x.dpd <= b.max_dpd)",
@@ -197,7 +202,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " (SELECT COUNT(*) FROM cob_state s JOIN cob_day_accounts a"
         " ON a.account_id = s.account_id WHERE a.dpd = 0 AND s.dpd > 0)",
         "close_accounts": "UPDATE credit_accounts SET days_past_due = s.dpd, bucket = s.bucket,"
-        " cob_through = :d FROM cob_state s WHERE credit_accounts.id = s.account_id",
+        " cob_through = :d FROM cob_state s WHERE credit_accounts.id = s.account_id"
+        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi",
     }
     return {name: _dated(statement) for name, statement in sql.items()}
 
@@ -360,16 +366,16 @@ def start_day(session: Session, *, lo: int, hi: int, day: dt.date) -> int:
     return int(count)
 
 
-def accrue(session: Session, *, day: dt.date) -> None:
+def accrue(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
     """Compute the day's interest and penalty accruals, apply them to the instalments and
     draws, and total them per account."""
-    _run(session, "interest", d=day)
-    _run(session, "penalty", d=day)
+    _run(session, "interest", lo=lo, hi=hi, d=day)
+    _run(session, "penalty", lo=lo, hi=hi, d=day)
     _analyze(session, "cob_interest", "cob_penalty")
     _run(session, "apply_interest")
     _run(session, "apply_remainders")
     _run(session, "apply_penalty")
-    _run(session, "totals", d=day)
+    _run(session, "totals", lo=lo, hi=hi, d=day)
     _analyze(session, "cob_totals")
 
 
@@ -386,10 +392,13 @@ def record_postings(session: Session, *, day: dt.date) -> None:
     _run(session, "postings", d=day, tag=day.strftime("%Y%m%d"))
 
 
-def delinquency(session: Session, *, day: dt.date) -> list[tuple[int, str, str, int]]:
+def delinquency(
+    session: Session, *, lo: int, hi: int, day: dt.date
+) -> list[tuple[int, str, str, int]]:
     """Compute each account's days past due and bucket as of the next day; returns the
     bucket moves (account id, from, to, days past due)."""
-    _run(session, "state", d=day, next=day + dt.timedelta(days=1))
+    _run(session, "state", lo=lo, hi=hi, d=day, next=day + dt.timedelta(days=1))
+    _analyze(session, "cob_state")
     return [(int(a), f, t, int(dpd)) for a, f, t, dpd in _run(session, "moves")]
 
 
@@ -399,8 +408,8 @@ def day_tally(session: Session) -> tuple[int, int, int, int]:
     return int(accounts), int(interest), int(penalty), int(new_overdue)
 
 
-def close_accounts(session: Session, *, day: dt.date) -> None:
-    _run(session, "close_accounts", d=day)
+def close_accounts(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
+    _run(session, "close_accounts", lo=lo, hi=hi, d=day)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
