@@ -78,10 +78,11 @@ class JournalEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entry_ref: Mapped[str] = mapped_column(String(48), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    effective_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    effective_date: Mapped[dt.date] = mapped_column(Date)
     posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     description: Mapped[str] = mapped_column(String(200), default="")
-    #: The entry this one reverses; an entry can be reversed at most once.
+    #: The entry this one reverses; an entry can be reversed at most once (on PostgreSQL a
+    #: partial unique index over the reversing entries, migration 20261204_cob_journal_indexes).
     reverses_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id"), unique=True
     )

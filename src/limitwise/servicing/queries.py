@@ -26,9 +26,16 @@ from limitwise.servicing.models import AccountEvent, CobFailure, CobPartition, C
 
 NANO = 1_000_000_000
 
+#: A credit account's two accrual receivables in the ledger, looked up once per partition.
+LEDGER_IDS = "interest_ledger_id BIGINT NOT NULL, penalty_ledger_id BIGINT NOT NULL"
 TEMP_TABLES = {
+    # the partition's accounts the set-based engine closes, with their state as it runs
+    # through the days; written back to credit_accounts once, at the end of the partition
+    "cob_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
+    "product_id BIGINT NOT NULL, opened_on DATE NOT NULL, cob_through DATE, "
+    f"bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
     "cob_day_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "product_id BIGINT NOT NULL, bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL",
+    f"product_id BIGINT NOT NULL, bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
     "cob_fallback": "account_id BIGINT PRIMARY KEY",
     "cob_rates": "rate VARCHAR(24) PRIMARY KEY, factor BIGINT NOT NULL",
     "cob_products": "product_id BIGINT PRIMARY KEY, grace_days INTEGER NOT NULL",
@@ -39,7 +46,8 @@ TEMP_TABLES = {
     "cob_penalty": "instalment_id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL, "
     "amount_fen BIGINT NOT NULL, remainder_nfen BIGINT NOT NULL",
     "cob_totals": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL",
+    "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL, "
+    f"{LEDGER_IDS}",
     "cob_state": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, bucket VARCHAR(16) NOT NULL",
 }
 PER_DAY_TABLES = ("cob_day_accounts", "cob_interest", "cob_penalty", "cob_totals", "cob_state")
@@ -121,12 +129,17 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " AND NOT EXISTS (SELECT 1 FROM cob_fallback x WHERE x.account_id = c.id)",
         "fallback_refs": "SELECT c.ref FROM credit_accounts c"
         " JOIN cob_fallback f ON f.account_id = c.id ORDER BY c.id",
-        "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd)"
-        " SELECT c.id, c.ref, c.product_id, c.bucket, c.days_past_due FROM credit_accounts c"
-        " WHERE c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
-        " AND (c.cob_through = :prev OR (c.cob_through IS NULL AND c.opened_on = :d))"
-        " AND c.id NOT IN (SELECT account_id FROM cob_fallback)"
-        " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)",
+        "load_accounts": "INSERT INTO cob_accounts (account_id, ref, product_id, opened_on,"
+        " cob_through, bucket, dpd, interest_ledger_id, penalty_ledger_id)"
+        " SELECT c.id, c.ref, c.product_id, c.opened_on, c.cob_through, c.bucket,"
+        f" c.days_past_due, {ledger_account('c.ref', 'interest')},"
+        f" {ledger_account('c.ref', 'penalty')} FROM credit_accounts c WHERE {BEHIND_IN_RANGE}"
+        " AND c.id NOT IN (SELECT account_id FROM cob_fallback)",
+        "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd,"
+        " interest_ledger_id, penalty_ledger_id) SELECT c.account_id, c.ref, c.product_id,"
+        " c.bucket, c.dpd, c.interest_ledger_id, c.penalty_ledger_id FROM cob_accounts c"
+        " WHERE c.opened_on <= :d"
+        " AND (c.cob_through = :prev OR (c.cob_through IS NULL AND c.opened_on = :d))",
         "interest": "INSERT INTO cob_interest"
         " (draw_id, instalment_id, account_id, amount_fen, remainder_nfen)"
         " SELECT d.id, i.id, d.credit_account_id,"
@@ -159,9 +172,11 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " SET penalty_accrued_fen = instalments.penalty_accrued_fen + c.amount_fen,"
         " penalty_remainder_nfen = c.remainder_nfen"
         " FROM cob_penalty c WHERE instalments.id = c.instalment_id",
-        "totals": "INSERT INTO cob_totals (account_id, ref, interest_fen, penalty_fen, falls_due)"
+        "totals": "INSERT INTO cob_totals (account_id, ref, interest_fen, penalty_fen, falls_due,"
+        " interest_ledger_id, penalty_ledger_id)"
         " SELECT a.account_id, a.ref, COALESCE(ci.total, 0), COALESCE(cp.total, 0),"
-        " CASE WHEN due.account_id IS NULL THEN 0 ELSE 1 END"
+        " CASE WHEN due.account_id IS NULL THEN 0 ELSE 1 END,"
+        " a.interest_ledger_id, a.penalty_ledger_id"
         " FROM cob_day_accounts a"
         " LEFT JOIN (SELECT account_id, SUM(amount_fen) AS total FROM cob_interest"
         " GROUP BY account_id) ci ON ci.account_id = a.account_id"
@@ -201,11 +216,21 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " (SELECT COALESCE(SUM(penalty_fen), 0) FROM cob_totals),"
         " (SELECT COUNT(*) FROM cob_state s JOIN cob_day_accounts a"
         " ON a.account_id = s.account_id WHERE a.dpd = 0 AND s.dpd > 0)",
-        "close_accounts": "UPDATE credit_accounts SET days_past_due = s.dpd, bucket = s.bucket,"
-        " cob_through = :d FROM cob_state s WHERE credit_accounts.id = s.account_id"
-        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi",
+        "close_day": "UPDATE cob_accounts SET dpd = s.dpd, bucket = s.bucket, cob_through = :d"
+        " FROM cob_state s WHERE cob_accounts.account_id = s.account_id",
+        "write_back": "UPDATE credit_accounts SET days_past_due = a.dpd, bucket = a.bucket,"
+        " cob_through = a.cob_through FROM cob_accounts a"
+        " WHERE credit_accounts.id = a.account_id"
+        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi"
+        " AND a.cob_through IS NOT NULL"
+        " AND (credit_accounts.cob_through IS NULL OR credit_accounts.cob_through < a.cob_through)",
     }
     return {name: _dated(statement) for name, statement in sql.items()}
+
+
+#: Entries of a partition's days are staged together: entry numbers ordered by day, then
+#: account, then interest before penalty (the order the running balances run in).
+ENTRY_NO = ":day_no * 1099511627776 + t.account_id * 2"
 
 
 def _legs_sql() -> str:
@@ -215,14 +240,14 @@ def _legs_sql() -> str:
     ref0, refk = _entry_ref("'0'"), _entry_ref("CAST(t.falls_due AS VARCHAR(1))")
     head = "'accrual', :d, t.ref"
     return (
-        f"SELECT t.account_id * 2, 0, {ref0}, {head}, {ledger_account('t.ref', 'interest')},"
+        f"SELECT {ENTRY_NO}, 0, {ref0}, {head}, t.interest_ledger_id,"
         " t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2, 1, {ref0}, {head}, :interest_income,"
+        f" UNION ALL SELECT {ENTRY_NO}, 1, {ref0}, {head}, :interest_income,"
         " -t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 2, {refk}, {head},"
-        f" {ledger_account('t.ref', 'penalty')}, t.penalty_fen FROM cob_totals t"
+        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 2, {refk}, {head},"
+        " t.penalty_ledger_id, t.penalty_fen FROM cob_totals t"
         " WHERE t.penalty_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 3, {refk}, {head},"
+        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 3, {refk}, {head},"
         " :penalty_income, -t.penalty_fen FROM cob_totals t WHERE t.penalty_fen > 0"
     )
 
@@ -355,13 +380,11 @@ def mark_fallback(session: Session, *, lo: int, hi: int, through: dt.date) -> li
     return [row[0] for row in _run(session, "fallback_refs")]
 
 
-def start_day(session: Session, *, lo: int, hi: int, day: dt.date) -> int:
+def start_day(session: Session, *, day: dt.date) -> int:
     """Empty the per-day tables and select the accounts closing ``day``; returns how many."""
     for table in PER_DAY_TABLES:
         _clear(session, table)
-    count = _run(
-        session, "day_accounts", lo=lo, hi=hi, d=day, prev=day - dt.timedelta(days=1)
-    ).rowcount
+    count = _run(session, "day_accounts", d=day, prev=day - dt.timedelta(days=1)).rowcount
     _analyze(session, "cob_day_accounts")
     return int(count)
 
@@ -379,9 +402,13 @@ def accrue(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
     _analyze(session, "cob_totals")
 
 
-def legs_params(day: dt.date, *, interest_income: int, penalty_income: int) -> dict[str, Any]:
+def legs_params(
+    day: dt.date, *, day_no: int, interest_income: int, penalty_income: int
+) -> dict[str, Any]:
+    """``day_no``: the day's place among the days the partition closes (0, 1, …)."""
     return {
         "d": day,
+        "day_no": day_no,
         "tag": day.strftime("%Y%m%d"),
         "interest_income": interest_income,
         "penalty_income": penalty_income,
@@ -408,8 +435,21 @@ def day_tally(session: Session) -> tuple[int, int, int, int]:
     return int(accounts), int(interest), int(penalty), int(new_overdue)
 
 
-def close_accounts(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
-    _run(session, "close_accounts", lo=lo, hi=hi, d=day)
+def load_accounts(session: Session, *, lo: int, hi: int, through: dt.date) -> None:
+    """The partition's accounts behind ``through`` that the set-based engine closes (not
+    handed to the per-account engine, no recorded failure), with their ledger ids."""
+    _run(session, "load_accounts", lo=lo, hi=hi, d=through)
+    _analyze(session, "cob_accounts")
+
+
+def close_day(session: Session, *, day: dt.date) -> None:
+    """The day's accounts are closed through ``day`` (in the partition's working table)."""
+    _run(session, "close_day", d=day)
+
+
+def write_back_accounts(session: Session, *, lo: int, hi: int) -> None:
+    """Each account's closed-through date, days past due and bucket, once per partition."""
+    _run(session, "write_back", lo=lo, hi=hi)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
