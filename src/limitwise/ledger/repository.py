@@ -412,14 +412,21 @@ def _staged_limit_breach(dialect: str) -> TextClause:
     """The first entry, per account, that would take it past its debit limit (a debit only)
     or to its abnormal side (strict accounts): the same checks a single posting makes,
     entry by entry, on the balance as it runs through the batch. On PostgreSQL the same
-    statement first row-locks the owned accounts the staged legs touch, in id order (SQLite
-    serialises writers with ``BEGIN IMMEDIATE``)."""
-    lock = " FOR UPDATE" if dialect == "postgresql" else ""
-    return text(
-        "WITH touched AS MATERIALIZED (SELECT id, code, kind, balance_fen, pending_debit_fen,"
+    statement first row-locks the owned accounts the staged legs touch, in id order; SQLite
+    serialises writers with ``BEGIN IMMEDIATE`` and joins the accounts by their key (its
+    planner would scan a materialized CTE once per row)."""
+    locked = (
+        "touched AS MATERIALIZED (SELECT id, code, kind, balance_fen, pending_debit_fen,"
         " debit_limit_fen, strict_normal_balance FROM ledger_accounts"
         " WHERE owner_ref IS NOT NULL AND id IN"
-        f" (SELECT DISTINCT account_id FROM ledger_staged_legs) ORDER BY id{lock}), "
+        " (SELECT DISTINCT account_id FROM ledger_staged_legs) ORDER BY id FOR UPDATE), "
+    )
+    accounts = "touched a ON a.id = r.account_id"
+    if dialect != "postgresql":
+        locked = ""
+        accounts = "ledger_accounts a ON a.id = r.account_id AND a.owner_ref IS NOT NULL"
+    return text(
+        f"WITH {locked}"
         "per_entry AS (SELECT account_id, entry_no, SUM(amount_fen) AS net "
         "FROM ledger_staged_legs GROUP BY account_id, entry_no), "
         "running AS (SELECT account_id, entry_no, net, SUM(net) OVER "
@@ -428,7 +435,7 @@ def _staged_limit_breach(dialect: str) -> TextClause:
         "CASE WHEN a.debit_limit_fen IS NOT NULL AND r.net > 0 "
         "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen "
         "THEN 'limit' ELSE 'strict' END "
-        "FROM running r JOIN touched a ON a.id = r.account_id "
+        f"FROM running r JOIN {accounts} "
         "WHERE (a.debit_limit_fen IS NOT NULL AND r.net > 0 "
         "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen) "
         "OR (a.strict_normal_balance AND a.kind IN ('asset', 'expense') "
