@@ -129,7 +129,7 @@ def _close_days(
         legs = queries.legs_params(day, day_no=day_no, **income)
         tally.add(_close_day(session, clock, lo_id, hi_id, day, legs))
     ledger_batch.post_staged(session, clock)
-    queries.write_back_accounts(session, lo=lo_id, hi=hi_id)
+    queries.write_back_accounts(session, lo=lo_id, hi=hi_id, through=through)
     return tally
 
 
@@ -163,7 +163,7 @@ def _close_day(
         ],
     )
     accounts, interest, penalty, new_overdue = queries.day_tally(session)
-    queries.close_day(session, day=day)
+    queries.close_day(session)
     return CobTally(
         account_days=accounts,
         interest_fen=interest,

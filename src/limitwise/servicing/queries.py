@@ -29,8 +29,7 @@ NANO = 1_000_000_000
 #: A credit account's two accrual receivables in the ledger, looked up once per partition.
 LEDGER_IDS = "interest_ledger_id BIGINT NOT NULL, penalty_ledger_id BIGINT NOT NULL"
 TEMP_TABLES = {
-    # the partition's accounts the set-based engine closes, with their state as it runs
-    # through the days; written back to credit_accounts once, at the end of the partition
+    # the partition's accounts the set-based engine closes, as they were before the run
     "cob_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
     "product_id BIGINT NOT NULL, opened_on DATE NOT NULL, cob_through DATE, "
     f"bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
@@ -49,6 +48,10 @@ TEMP_TABLES = {
     "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL, "
     f"{LEDGER_IDS}",
     "cob_state": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, bucket VARCHAR(16) NOT NULL",
+    # DPD and bucket after the last day closed: replaced whole each day (never updated, so a
+    # long catch-up leaves no dead row versions to scan) and written back once at the end
+    "cob_closed": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, "
+    "bucket VARCHAR(16) NOT NULL",
 }
 PER_DAY_TABLES = ("cob_day_accounts", "cob_interest", "cob_penalty", "cob_totals", "cob_state")
 
@@ -61,7 +64,7 @@ SETTLED = (
     " AND i.interest_scheduled_fen > i.interest_accrued_fen"
     " THEN i.interest_scheduled_fen ELSE i.interest_accrued_fen END"
 )
-DAY_PARAMS = ("d", "prev", "next")
+DAY_PARAMS = ("d", "next")
 #: Accounts ``c`` of the partition with a day up to ``:d`` open and no recorded failure.
 BEHIND_IN_RANGE = (
     "c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
@@ -135,11 +138,14 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         f" c.days_past_due, {ledger_account('c.ref', 'interest')},"
         f" {ledger_account('c.ref', 'penalty')} FROM credit_accounts c WHERE {BEHIND_IN_RANGE}"
         " AND c.id NOT IN (SELECT account_id FROM cob_fallback)",
+        # an account closes every day from its first open one: it has one today if that is
+        # not after today; its state is yesterday's close, or as loaded on its first day
         "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd,"
         " interest_ledger_id, penalty_ledger_id) SELECT c.account_id, c.ref, c.product_id,"
-        " c.bucket, c.dpd, c.interest_ledger_id, c.penalty_ledger_id FROM cob_accounts c"
-        " WHERE c.opened_on <= :d"
-        " AND (c.cob_through = :prev OR (c.cob_through IS NULL AND c.opened_on = :d))",
+        " COALESCE(x.bucket, c.bucket), COALESCE(x.dpd, c.dpd), c.interest_ledger_id,"
+        " c.penalty_ledger_id FROM cob_accounts c"
+        " LEFT JOIN cob_closed x ON x.account_id = c.account_id"
+        " WHERE c.cob_through < :d OR (c.cob_through IS NULL AND c.opened_on <= :d)",
         "interest": "INSERT INTO cob_interest"
         " (draw_id, instalment_id, account_id, amount_fen, remainder_nfen)"
         " SELECT d.id, i.id, d.credit_account_id,"
@@ -216,14 +222,11 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " (SELECT COALESCE(SUM(penalty_fen), 0) FROM cob_totals),"
         " (SELECT COUNT(*) FROM cob_state s JOIN cob_day_accounts a"
         " ON a.account_id = s.account_id WHERE a.dpd = 0 AND s.dpd > 0)",
-        "close_day": "UPDATE cob_accounts SET dpd = s.dpd, bucket = s.bucket, cob_through = :d"
-        " FROM cob_state s WHERE cob_accounts.account_id = s.account_id",
-        "write_back": "UPDATE credit_accounts SET days_past_due = a.dpd, bucket = a.bucket,"
-        " cob_through = a.cob_through FROM cob_accounts a"
-        " WHERE credit_accounts.id = a.account_id"
-        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi"
-        " AND a.cob_through IS NOT NULL"
-        " AND (credit_accounts.cob_through IS NULL OR credit_accounts.cob_through < a.cob_through)",
+        "close_day": "INSERT INTO cob_closed (account_id, dpd, bucket)"
+        " SELECT account_id, dpd, bucket FROM cob_state",
+        "write_back": "UPDATE credit_accounts SET days_past_due = x.dpd, bucket = x.bucket,"
+        " cob_through = :d FROM cob_closed x WHERE credit_accounts.id = x.account_id"
+        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi",
     }
     return {name: _dated(statement) for name, statement in sql.items()}
 
@@ -384,7 +387,7 @@ def start_day(session: Session, *, day: dt.date) -> int:
     """Empty the per-day tables and select the accounts closing ``day``; returns how many."""
     for table in PER_DAY_TABLES:
         _clear(session, table)
-    count = _run(session, "day_accounts", d=day, prev=day - dt.timedelta(days=1)).rowcount
+    count = _run(session, "day_accounts", d=day).rowcount
     _analyze(session, "cob_day_accounts")
     return int(count)
 
@@ -442,14 +445,17 @@ def load_accounts(session: Session, *, lo: int, hi: int, through: dt.date) -> No
     _analyze(session, "cob_accounts")
 
 
-def close_day(session: Session, *, day: dt.date) -> None:
-    """The day's accounts are closed through ``day`` (in the partition's working table)."""
-    _run(session, "close_day", d=day)
+def close_day(session: Session) -> None:
+    """The day's accounts are closed: their DPD and bucket replace the last day's."""
+    _clear(session, "cob_closed")
+    _run(session, "close_day")
 
 
-def write_back_accounts(session: Session, *, lo: int, hi: int) -> None:
-    """Each account's closed-through date, days past due and bucket, once per partition."""
-    _run(session, "write_back", lo=lo, hi=hi)
+def write_back_accounts(session: Session, *, lo: int, hi: int, through: dt.date) -> None:
+    """Each account is closed through ``through`` (every account the partition's set-based
+    days started closes each day to the last), with its last days past due and bucket:
+    once per partition."""
+    _run(session, "write_back", lo=lo, hi=hi, d=through)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
