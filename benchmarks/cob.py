@@ -23,24 +23,26 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import re
 import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
 from limitwise.ledger import service as ledger
-from limitwise.ledger.chart import CREDIT_ACCOUNT_KINDS, credit_code
+from limitwise.ledger.chart import CREDIT_ACCOUNT_KINDS, LenderPurpose, credit_code, lender_code
 from limitwise.servicing import flows, service
 from limitwise.servicing.schedule import RepaymentType, plan_schedule
 from limitwise.servicing.schemas import ProductSpec
@@ -249,6 +251,47 @@ def floor(engine: Engine) -> int:
         return int(conn.execute(statement, {"d": day}).rowcount)
 
 
+JOURNAL_FLOOR = [
+    "INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at, description)"
+    " SELECT 'floor:' || CAST(f.account_id AS VARCHAR(20)), 'accrual', f.day, :now, c.ref"
+    " FROM bench_floor f JOIN credit_accounts c ON c.id = f.account_id"
+    " WHERE f.amount_fen > 0 ORDER BY f.account_id",
+    "INSERT INTO journal_legs (entry_id, account_id, amount_fen, balance_after_fen)"
+    " SELECT e.id, l.id, f.amount_fen, l.balance_fen + f.amount_fen FROM bench_floor f"
+    " JOIN journal_entries e ON e.entry_ref = 'floor:' || CAST(f.account_id AS VARCHAR(20))"
+    " JOIN credit_accounts c ON c.id = f.account_id"
+    " JOIN ledger_accounts l ON l.owner_ref = c.ref AND l.purpose = 'interest'"
+    " WHERE f.amount_fen > 0"
+    " UNION ALL SELECT e.id, :income, -f.amount_fen, NULL FROM bench_floor f"
+    " JOIN journal_entries e ON e.entry_ref = 'floor:' || CAST(f.account_id AS VARCHAR(20))"
+    " WHERE f.amount_fen > 0",
+    "INSERT INTO servicing_postings (credit_account_id, entry_ref, kind, effective_date,"
+    " reversed) SELECT f.account_id, 'floor:' || CAST(f.account_id AS VARCHAR(20)),"
+    " 'accrual', f.day, FALSE FROM bench_floor f WHERE f.amount_fen > 0",
+]
+
+
+def journal_floor(engine: Engine) -> int:
+    """The rows close of business must write for the day's accruals — an entry, its two
+    legs (the owned one with its running balance) and a servicing posting per accruing
+    account — as hand-written ``INSERT … SELECT``s from the floor's accrual rows, the
+    balance trigger fired (PostgreSQL), then rolled back; returns the rows written."""
+    sqlite = engine.dialect.name == "sqlite"
+    params = {"now": NOW.isoformat(" ") if sqlite else NOW}
+    written = 0
+    with engine.connect() as conn:
+        income = conn.execute(
+            text("SELECT id FROM ledger_accounts WHERE code = :code"),
+            {"code": lender_code(LenderPurpose.INTEREST_INCOME)},
+        ).scalar_one()
+        for statement in JOURNAL_FLOOR:
+            written += conn.execute(text(statement), params | {"income": income}).rowcount
+        if not sqlite:
+            conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        conn.rollback()
+    return written
+
+
 @contextmanager
 def database(backend: str, admin_url: str, folder: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -266,6 +309,60 @@ def database(backend: str, admin_url: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+class StatementTimer:
+    """Wall time per SQL statement (keyed by its first words) and per commit, while
+    attached to an engine: where a close of business spends its time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.seconds: dict[str, float] = {}
+        self.calls: dict[str, int] = {}
+        self._started = 0.0
+
+    def __enter__(self) -> StatementTimer:
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        event.listen(self.engine, "commit", self._before_commit)
+        event.listen(Session, "after_commit", self._after_commit)
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+        event.remove(self.engine, "commit", self._before_commit)
+        event.remove(Session, "after_commit", self._after_commit)
+
+    def _add(self, key: str, seconds: float) -> None:
+        self.seconds[key] = self.seconds.get(key, 0.0) + seconds
+        self.calls[key] = self.calls.get(key, 0) + 1
+
+    def _before(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        self._add(
+            " ".join(re.sub(r"\s+", " ", statement).split()[:9]),
+            time.perf_counter() - self._started,
+        )
+
+    def _before_commit(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _after_commit(self, *_: Any) -> None:
+        self._add("COMMIT (deferred triggers)", time.perf_counter() - self._started)
+
+    def print(self, total_s: float, top: int = 25) -> None:
+        table = Table(title=f"Where one business day went ({total_s:.1f} s in all)")
+        for column in ("statement", "calls", "s", "share"):
+            table.add_column(column, justify="left" if column == "statement" else "right")
+        ranked = sorted(self.seconds.items(), key=lambda item: -item[1])
+        for key, seconds in ranked[:top]:
+            table.add_row(key, f"{self.calls[key]:,}", f"{seconds:.2f}", f"{seconds / total_s:.0%}")
+        rest = sum(seconds for _, seconds in ranked)
+        table.add_row("(Python and driver outside statements)", "", f"{total_s - rest:.2f}", "")
+        Console(width=200).print(table)
+
+
 def timed(work: Any) -> tuple[Any, float]:
     started = time.perf_counter()
     result = work()
@@ -273,19 +370,31 @@ def timed(work: Any) -> tuple[Any, float]:
 
 
 def measure(
-    backend: str, accounts: int, admin_url: str, folder: Path, partition_size: int, catch_up: int
+    backend: str,
+    accounts: int,
+    admin_url: str,
+    folder: Path,
+    partition_size: int,
+    catch_up: int,
+    profile: bool = False,
 ) -> dict[str, Any]:
-    """Load, floor, one day, and (when ``catch_up``) that many days more."""
+    """Load, floor, one day, and (when ``catch_up``) that many days more; with ``profile``,
+    print where the day's time went, statement by statement."""
     with database(backend, admin_url, folder) as url:
         migrate.upgrade(url)
         engine = make_engine(url)
         load = load_postgres if backend == "postgresql" else load_sqlite
         _, load_s = timed(lambda: load(engine, accounts))
         floor_rows, floor_s = timed(lambda: floor(engine))
+        journal_rows, journal_s = timed(lambda: journal_floor(engine))
         clock = Clock(DAY, lambda: NOW)
-        report, day_s = timed(
-            lambda: flows.run_cob(engine, clock, as_of=DAY, partition_size=partition_size)
-        )
+        timer = StatementTimer(engine)
+        with timer if profile else nullcontext():
+            report, day_s = timed(
+                lambda: flows.run_cob(engine, clock, as_of=DAY, partition_size=partition_size)
+            )
+        if profile:
+            timer.print(day_s)
         assert report.ok and report.accounts_closed == accounts, report
         catch_s = 0.0
         if catch_up:
@@ -301,6 +410,8 @@ def measure(
         "load_s": load_s,
         "floor_rows": floor_rows,
         "floor_s": floor_s,
+        "journal_rows": journal_rows,
+        "journal_s": journal_s,
         "day_s": day_s,
         "day": report,
         "catch_s": catch_s,
@@ -311,13 +422,15 @@ def measure(
 def print_figures(results: list[dict[str, Any]]) -> None:
     table = Table(title=f"Set-based close of business, one business day ({DAY})")
     for column in (
-        "backend", "accounts", "load s", "floor (INSERT…SELECT) acc/s", "COB one day s",
-        "COB acc/s", "ratio to floor", "catch-up acc-days/s",
+        "backend", "accounts", "load s", "floor (INSERT…SELECT) acc/s",
+        "journal floor (entry, legs, posting) acc/s", "COB one day s", "COB acc/s",
+        "ratio to floor", "ratio to journal floor", "catch-up acc-days/s",
         "interest accrued", "bucket moves",
     ):  # fmt: skip
         table.add_column(column, justify="right")
     for r in results:
         floor_rate = r["accounts"] / r["floor_s"]
+        journal_rate = r["accounts"] / r["journal_s"]
         rate = r["accounts"] / r["day_s"]
         tally = r["day"].tally
         table.add_row(
@@ -325,16 +438,18 @@ def print_figures(results: list[dict[str, Any]]) -> None:
             f"{r['accounts']:,}",
             f"{r['load_s']:.1f}",
             f"{floor_rate:,.0f}  ({r['floor_rows']:,} rows in {r['floor_s']:.2f} s)",
+            f"{journal_rate:,.0f}  ({r['journal_rows']:,} rows in {r['journal_s']:.2f} s)",
             f"{r['day_s']:.1f}",
             f"{rate:,.0f}",
             f"{rate / floor_rate:.2f}×",
+            f"{rate / journal_rate:.2f}×",
             f"{r['accounts'] * r['catch_days'] / r['catch_s']:,.0f}  ({r['catch_days']} days)"
             if r["catch_s"]
             else "—",
             f"{tally.interest_fen / 100:,.2f}",
             f"{tally.bucket_moves:,}",
         )
-    Console(width=200).print(table)
+    Console(width=240).print(table)
 
 
 def main() -> None:
@@ -352,6 +467,9 @@ def main() -> None:
         default=10_000,
         help="Measure the catch-up only on books up to this many accounts.",
     )
+    parser.add_argument(
+        "--profile", action="store_true", help="Print the one day's time per SQL statement."
+    )
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as folder:
@@ -359,7 +477,13 @@ def main() -> None:
             for backend in args.backends:
                 catch_up = args.catch_up_days if accounts <= args.catch_up_max else 0
                 result = measure(
-                    backend, accounts, args.admin_url, Path(folder), args.partition_size, catch_up
+                    backend,
+                    accounts,
+                    args.admin_url,
+                    Path(folder),
+                    args.partition_size,
+                    catch_up,
+                    args.profile,
                 )
                 results.append(result)
                 print_figures([result])

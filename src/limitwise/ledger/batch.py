@@ -89,8 +89,7 @@ def post_staged(session: Session, clock: Clock) -> int:
             f"{smallest} fen (an entry needs two non-zero legs summing to zero)",
             field="legs",
         )
-    repository.lock_staged_accounts(session)
-    breach = repository.staged_limit_breach(session)
+    breach = repository.lock_staged_accounts_and_find_breach(session)
     if breach is not None:
         code, reached, rule = breach
         if rule == "limit":

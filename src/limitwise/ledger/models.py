@@ -53,7 +53,7 @@ class LedgerAccount(Base):
     code: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(16))
     purpose: Mapped[str] = mapped_column(String(32))
-    owner_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    owner_ref: Mapped[str | None] = mapped_column(String(64))
     #: Kept for accounts with an owner; always 0 on lender-wide accounts, whose balance is the
     #: sum of their legs (they are never locked or updated by a posting).
     balance_fen: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -65,6 +65,8 @@ class LedgerAccount(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (
+        # an owner's account of one purpose in one probe; the prefix serves the owner alone
+        Index("ix_ledger_accounts_owner_ref_purpose", "owner_ref", "purpose"),
         CheckConstraint("pending_debit_fen >= 0", name="pending_non_negative"),
         CheckConstraint(
             "debit_limit_fen IS NULL OR debit_limit_fen >= 0", name="limit_non_negative"
@@ -78,10 +80,11 @@ class JournalEntry(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     entry_ref: Mapped[str] = mapped_column(String(48), unique=True)
     kind: Mapped[str] = mapped_column(String(32))
-    effective_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    effective_date: Mapped[dt.date] = mapped_column(Date)
     posted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     description: Mapped[str] = mapped_column(String(200), default="")
-    #: The entry this one reverses; an entry can be reversed at most once.
+    #: The entry this one reverses; an entry can be reversed at most once (on PostgreSQL a
+    #: partial unique index over the reversing entries, migration 20261204_cob_ledger_indexes).
     reverses_entry_id: Mapped[int | None] = mapped_column(
         ForeignKey("journal_entries.id"), unique=True
     )

@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import TextClause
 
 from limitwise.ledger.models import (
     Hold,
@@ -410,32 +411,49 @@ BAD_STAGED_ENTRY = text(
     "GROUP BY entry_no, entry_ref "
     "HAVING SUM(amount_fen) <> 0 OR COUNT(*) < 2 OR MIN(ABS(amount_fen)) = 0 LIMIT 1"
 )
-LOCK_STAGED_OWNED = text(
-    "SELECT id FROM ledger_accounts WHERE owner_ref IS NOT NULL AND id IN "
-    "(SELECT DISTINCT account_id FROM ledger_staged_legs) ORDER BY id FOR UPDATE"
-)
-#: The first entry, per account, that would take it past its debit limit (a debit only)
-#: or to its abnormal side (strict accounts): the same checks a single posting makes,
-#: entry by entry, on the balance as it runs through the batch.
-STAGED_LIMIT_BREACH = text(
-    "WITH per_entry AS (SELECT account_id, entry_no, SUM(amount_fen) AS net "
-    "FROM ledger_staged_legs GROUP BY account_id, entry_no), "
-    "running AS (SELECT account_id, entry_no, net, SUM(net) OVER "
-    "(PARTITION BY account_id ORDER BY entry_no) AS moved FROM per_entry) "
-    "SELECT a.code, a.balance_fen + r.moved, "
-    "CASE WHEN a.debit_limit_fen IS NOT NULL AND r.net > 0 "
-    "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen "
-    "THEN 'limit' ELSE 'strict' END "
-    "FROM running r JOIN ledger_accounts a ON a.id = r.account_id "
-    "WHERE a.owner_ref IS NOT NULL AND ("
-    "(a.debit_limit_fen IS NOT NULL AND r.net > 0 "
-    "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen) "
-    "OR (a.strict_normal_balance AND a.kind IN ('asset', 'expense') "
-    "AND a.balance_fen + r.moved < 0) "
-    "OR (a.strict_normal_balance AND a.kind NOT IN ('asset', 'expense') "
-    "AND a.balance_fen + r.moved > 0)) "
-    "ORDER BY r.entry_no LIMIT 1"
-)
+
+
+def _staged_limit_breach(dialect: str) -> TextClause:
+    """The first entry, per account, that would take it past its debit limit (a debit only)
+    or to its abnormal side (strict accounts): the same checks a single posting makes,
+    entry by entry, on the balance as it runs through the batch. On PostgreSQL the same
+    statement first row-locks the owned accounts the staged legs touch, in id order; SQLite
+    serialises writers with ``BEGIN IMMEDIATE`` and joins the accounts by their key (its
+    planner would scan a materialized CTE once per row)."""
+    locked = (
+        "touched AS MATERIALIZED (SELECT id, code, kind, balance_fen, pending_debit_fen,"
+        " debit_limit_fen, strict_normal_balance FROM ledger_accounts"
+        " WHERE owner_ref IS NOT NULL AND id IN"
+        " (SELECT DISTINCT account_id FROM ledger_staged_legs) ORDER BY id FOR UPDATE), "
+    )
+    accounts = "touched a ON a.id = r.account_id"
+    if dialect != "postgresql":
+        locked = ""
+        accounts = "ledger_accounts a ON a.id = r.account_id AND a.owner_ref IS NOT NULL"
+    return text(
+        f"WITH {locked}"
+        "per_entry AS (SELECT account_id, entry_no, SUM(amount_fen) AS net "
+        "FROM ledger_staged_legs GROUP BY account_id, entry_no), "
+        "running AS (SELECT account_id, entry_no, net, SUM(net) OVER "
+        "(PARTITION BY account_id ORDER BY entry_no) AS moved FROM per_entry) "
+        "SELECT a.code, a.balance_fen + r.moved, "
+        "CASE WHEN a.debit_limit_fen IS NOT NULL AND r.net > 0 "
+        "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen "
+        "THEN 'limit' ELSE 'strict' END "
+        f"FROM running r JOIN {accounts} "
+        "WHERE (a.debit_limit_fen IS NOT NULL AND r.net > 0 "
+        "AND a.balance_fen + a.pending_debit_fen + r.moved > a.debit_limit_fen) "
+        "OR (a.strict_normal_balance AND a.kind IN ('asset', 'expense') "
+        "AND a.balance_fen + r.moved < 0) "
+        "OR (a.strict_normal_balance AND a.kind NOT IN ('asset', 'expense') "
+        "AND a.balance_fen + r.moved > 0) "
+        "ORDER BY r.entry_no LIMIT 1"
+    )
+
+
+LOCK_AND_CHECK_STAGED = {
+    dialect: _staged_limit_breach(dialect) for dialect in ("postgresql", "sqlite")
+}
 INSERT_STAGED_ENTRIES = text(
     "INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at, description) "
     "SELECT entry_ref, kind, effective_date, :posted_at, description FROM ledger_staged_legs "
@@ -508,17 +526,11 @@ def bad_staged_entry(session: Session) -> tuple[str, int, int, int] | None:
     return None if row is None else (row[0], int(row[1]), int(row[2]), int(row[3]))
 
 
-def lock_staged_accounts(session: Session) -> None:
-    """Row-lock the owned accounts the staged legs touch, in id order (PostgreSQL; SQLite
-    serialises writers with ``BEGIN IMMEDIATE``)."""
+def lock_staged_accounts_and_find_breach(session: Session) -> tuple[str, int, str] | None:
+    """Row-lock the owned accounts the staged legs touch, in id order, and return the first
+    breach: (account code, balance it would reach, ``limit`` or ``strict``)."""
     connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.execute(LOCK_STAGED_OWNED)
-
-
-def staged_limit_breach(session: Session) -> tuple[str, int, str] | None:
-    """(account code, balance it would reach, ``limit`` or ``strict``) of the first breach."""
-    row = session.connection().execute(STAGED_LIMIT_BREACH).first()
+    row = connection.execute(LOCK_AND_CHECK_STAGED[connection.dialect.name]).first()
     return None if row is None else (row[0], int(row[1]), row[2])
 
 

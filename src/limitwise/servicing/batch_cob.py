@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -81,11 +82,9 @@ def close_partition(
     session.flush()
     session.expire_all()
     closed_before = queries.count_closed(session, lo=lo_id, hi=hi_id, through=through)
-    day = queries.first_open_day(session, lo=lo_id, hi=hi_id, through=through)
-    income = _income_accounts(session)
-    while day is not None and day <= through:
-        tally.add(_close_day(session, clock, lo_id, hi_id, day, income))
-        day += ONE_DAY
+    first = queries.first_open_day(session, lo=lo_id, hi=hi_id, through=through)
+    if first is not None:
+        tally.add(_close_days(session, clock, lo_id, hi_id, first, through))
     closed_after = queries.count_closed(session, lo=lo_id, hi=hi_id, through=through)
     tally.accounts_closed += closed_after - closed_before
     return tally
@@ -115,24 +114,37 @@ def _income_accounts(session: Session) -> dict[str, int]:
     return {name: ids.get(code, 0) for name, code in codes.items()}
 
 
+def _close_days(
+    session: Session, clock: Clock, lo_id: int, hi_id: int, first: dt.date, through: dt.date
+) -> CobTally:
+    """The set-based accounts' days from ``first`` to ``through``, one day at a time, with
+    the accrual entries of all the days staged as one batched ledger posting and each
+    account's closed-through date written once, at the end."""
+    queries.load_accounts(session, lo=lo_id, hi=hi_id, through=through)
+    income = _income_accounts(session)
+    ledger_batch.begin(session)
+    tally = CobTally()
+    for day_no in range((through - first).days + 1):
+        day = first + day_no * ONE_DAY
+        legs = queries.legs_params(day, day_no=day_no, **income)
+        tally.add(_close_day(session, clock, lo_id, hi_id, day, legs))
+    ledger_batch.post_staged(session, clock)
+    queries.write_back_accounts(session, lo=lo_id, hi=hi_id, through=through)
+    return tally
+
+
 def _close_day(
-    session: Session,
-    clock: Clock,
-    lo_id: int,
-    hi_id: int,
-    day: dt.date,
-    income: dict[str, int],
+    session: Session, clock: Clock, lo_id: int, hi_id: int, day: dt.date, legs: dict[str, Any]
 ) -> CobTally:
     """book.py's close of one day for every account of the partition due to close it:
-    accrue → post → days past due and bucket → bucket events → the day is closed."""
-    if queries.start_day(session, lo=lo_id, hi=hi_id, day=day) == 0:
+    accrue → stage the entries → days past due and bucket → bucket events → the day is
+    closed."""
+    if queries.start_day(session, day=day) == 0:
         return CobTally()
-    queries.accrue(session, day=day)
-    ledger_batch.begin(session)
-    ledger_batch.stage_sql(session, queries.LEGS_SQL, queries.legs_params(day, **income))
-    ledger_batch.post_staged(session, clock)
+    queries.accrue(session, lo=lo_id, hi=hi_id, day=day)
+    ledger_batch.stage_sql(session, queries.LEGS_SQL, legs)
     queries.record_postings(session, day=day)
-    moves = queries.delinquency(session, day=day)
+    moves = queries.delinquency(session, lo=lo_id, hi=hi_id, day=day)
     as_of = day + ONE_DAY
     now = clock.now()
     queries.insert_events(
@@ -151,7 +163,7 @@ def _close_day(
         ],
     )
     accounts, interest, penalty, new_overdue = queries.day_tally(session)
-    queries.close_accounts(session, day=day)
+    queries.close_day(session)
     return CobTally(
         account_days=accounts,
         interest_fen=interest,

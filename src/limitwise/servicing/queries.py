@@ -26,9 +26,15 @@ from limitwise.servicing.models import AccountEvent, CobFailure, CobPartition, C
 
 NANO = 1_000_000_000
 
+#: A credit account's two accrual receivables in the ledger, looked up once per partition.
+LEDGER_IDS = "interest_ledger_id BIGINT NOT NULL, penalty_ledger_id BIGINT NOT NULL"
 TEMP_TABLES = {
+    # the partition's accounts the set-based engine closes, as they were before the run
+    "cob_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
+    "product_id BIGINT NOT NULL, opened_on DATE NOT NULL, cob_through DATE, "
+    f"bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
     "cob_day_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "product_id BIGINT NOT NULL, bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL",
+    f"product_id BIGINT NOT NULL, bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
     "cob_fallback": "account_id BIGINT PRIMARY KEY",
     "cob_rates": "rate VARCHAR(24) PRIMARY KEY, factor BIGINT NOT NULL",
     "cob_products": "product_id BIGINT PRIMARY KEY, grace_days INTEGER NOT NULL",
@@ -39,8 +45,13 @@ TEMP_TABLES = {
     "cob_penalty": "instalment_id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL, "
     "amount_fen BIGINT NOT NULL, remainder_nfen BIGINT NOT NULL",
     "cob_totals": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL",
+    "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL, "
+    f"{LEDGER_IDS}",
     "cob_state": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, bucket VARCHAR(16) NOT NULL",
+    # DPD and bucket after the last day closed: replaced whole each day (never updated, so a
+    # long catch-up leaves no dead row versions to scan) and written back once at the end
+    "cob_closed": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, "
+    "bucket VARCHAR(16) NOT NULL",
 }
 PER_DAY_TABLES = ("cob_day_accounts", "cob_interest", "cob_penalty", "cob_totals", "cob_state")
 
@@ -53,13 +64,16 @@ SETTLED = (
     " AND i.interest_scheduled_fen > i.interest_accrued_fen"
     " THEN i.interest_scheduled_fen ELSE i.interest_accrued_fen END"
 )
-DAY_PARAMS = ("d", "prev", "next")
+DAY_PARAMS = ("d", "next")
 #: Accounts ``c`` of the partition with a day up to ``:d`` open and no recorded failure.
 BEHIND_IN_RANGE = (
     "c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
     " AND (c.cob_through IS NULL OR c.cob_through < :d)"
     " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)"
 )
+#: Draws ``d`` of the partition's accounts: a range the planner can bound by the draws'
+#: account index, so no statement of a partition scans the draws of the whole book.
+DRAWS_IN_RANGE = "d.credit_account_id >= :lo AND d.credit_account_id < :hi"
 
 
 def ledger_account(owner: str, purpose: str, column: str = "id") -> str:
@@ -105,8 +119,7 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " AND c.opened_on <= :d AND (c.cob_through IS NULL OR c.cob_through < :d)"
         f" ORDER BY c.id{lock}",
         "rates": "SELECT DISTINCT d.daily_rate_bps, d.penalty_rate_bps FROM draws d"
-        " JOIN credit_accounts c ON c.id = d.credit_account_id"
-        " WHERE c.id >= :lo AND c.id < :hi AND d.status = 'open'",
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open'",
         "fallback_draws": "INSERT INTO cob_fallback (account_id)"
         " SELECT DISTINCT c.id FROM credit_accounts c JOIN draws d ON d.credit_account_id = c.id"
         f" WHERE {BEHIND_IN_RANGE} AND d.status = 'open' AND (d.principal_outstanding_fen = 0"
@@ -119,12 +132,20 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " AND NOT EXISTS (SELECT 1 FROM cob_fallback x WHERE x.account_id = c.id)",
         "fallback_refs": "SELECT c.ref FROM credit_accounts c"
         " JOIN cob_fallback f ON f.account_id = c.id ORDER BY c.id",
-        "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd)"
-        " SELECT c.id, c.ref, c.product_id, c.bucket, c.days_past_due FROM credit_accounts c"
-        " WHERE c.id >= :lo AND c.id < :hi AND c.opened_on <= :d"
-        " AND (c.cob_through = :prev OR (c.cob_through IS NULL AND c.opened_on = :d))"
-        " AND c.id NOT IN (SELECT account_id FROM cob_fallback)"
-        " AND NOT EXISTS (SELECT 1 FROM cob_failures f WHERE f.credit_account_id = c.id)",
+        "load_accounts": "INSERT INTO cob_accounts (account_id, ref, product_id, opened_on,"
+        " cob_through, bucket, dpd, interest_ledger_id, penalty_ledger_id)"
+        " SELECT c.id, c.ref, c.product_id, c.opened_on, c.cob_through, c.bucket,"
+        f" c.days_past_due, {ledger_account('c.ref', 'interest')},"
+        f" {ledger_account('c.ref', 'penalty')} FROM credit_accounts c WHERE {BEHIND_IN_RANGE}"
+        " AND c.id NOT IN (SELECT account_id FROM cob_fallback)",
+        # an account closes every day from its first open one: it has one today if that is
+        # not after today; its state is yesterday's close, or as loaded on its first day
+        "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd,"
+        " interest_ledger_id, penalty_ledger_id) SELECT c.account_id, c.ref, c.product_id,"
+        " COALESCE(x.bucket, c.bucket), COALESCE(x.dpd, c.dpd), c.interest_ledger_id,"
+        " c.penalty_ledger_id FROM cob_accounts c"
+        " LEFT JOIN cob_closed x ON x.account_id = c.account_id"
+        " WHERE c.cob_through < :d OR (c.cob_through IS NULL AND c.opened_on <= :d)",
         "interest": "INSERT INTO cob_interest"
         " (draw_id, instalment_id, account_id, amount_fen, remainder_nfen)"
         " SELECT d.id, i.id, d.credit_account_id,"
@@ -136,7 +157,7 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " FROM cob_day_accounts a JOIN draws d ON d.credit_account_id = a.account_id"
         " JOIN instalments i ON i.draw_id = d.id AND i.period_start <= :d AND i.due_date > :d"
         " JOIN cob_rates r ON r.rate = d.daily_rate_bps"
-        " WHERE d.status = 'open' AND d.drawn_on <= :d",
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND d.drawn_on <= :d",
         "penalty": "INSERT INTO cob_penalty (instalment_id, account_id, amount_fen, remainder_nfen)"
         f" SELECT i.id, d.credit_account_id, {penalty_carried} / {NANO},"
         f" {penalty_carried} % {NANO}"
@@ -144,7 +165,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " JOIN draws d ON d.credit_account_id = a.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
         " JOIN cob_rates r ON r.rate = d.penalty_rate_bps"
-        " WHERE d.status = 'open' AND i.principal_due_fen > i.principal_paid_fen"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open'"
+        " AND i.principal_due_fen > i.principal_paid_fen"
         f" AND i.due_date < :d AND {days(':d', 'i.due_date')} > p.grace_days",
         "apply_interest": "UPDATE instalments"
         " SET interest_accrued_fen = instalments.interest_accrued_fen + c.amount_fen"
@@ -156,9 +178,11 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " SET penalty_accrued_fen = instalments.penalty_accrued_fen + c.amount_fen,"
         " penalty_remainder_nfen = c.remainder_nfen"
         " FROM cob_penalty c WHERE instalments.id = c.instalment_id",
-        "totals": "INSERT INTO cob_totals (account_id, ref, interest_fen, penalty_fen, falls_due)"
+        "totals": "INSERT INTO cob_totals (account_id, ref, interest_fen, penalty_fen, falls_due,"
+        " interest_ledger_id, penalty_ledger_id)"
         " SELECT a.account_id, a.ref, COALESCE(ci.total, 0), COALESCE(cp.total, 0),"
-        " CASE WHEN due.account_id IS NULL THEN 0 ELSE 1 END"
+        " CASE WHEN due.account_id IS NULL THEN 0 ELSE 1 END,"
+        " a.interest_ledger_id, a.penalty_ledger_id"
         " FROM cob_day_accounts a"
         " LEFT JOIN (SELECT account_id, SUM(amount_fen) AS total FROM cob_interest"
         " GROUP BY account_id) ci ON ci.account_id = a.account_id"
@@ -167,7 +191,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " LEFT JOIN (SELECT DISTINCT d.credit_account_id AS account_id"
         " FROM cob_day_accounts a2 JOIN draws d ON d.credit_account_id = a2.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
-        " WHERE d.status = 'open' AND i.due_date = :d) due ON due.account_id = a.account_id"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND i.due_date = :d) due"
+        " ON due.account_id = a.account_id"
         " WHERE COALESCE(ci.total, 0) > 0 OR COALESCE(cp.total, 0) > 0",
         "postings": "INSERT INTO servicing_postings"
         " (credit_account_id, entry_ref, kind, effective_date, reversed)"
@@ -184,7 +209,8 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " LEFT JOIN (SELECT d.credit_account_id AS account_id, MIN(i.due_date) AS oldest"
         " FROM cob_day_accounts a2 JOIN draws d ON d.credit_account_id = a2.account_id"
         " JOIN instalments i ON i.draw_id = d.id"
-        f" WHERE d.status = 'open' AND i.due_date <= :d AND NOT ({SETTLED})"
+        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND i.due_date <= :d"
+        f" AND NOT ({SETTLED})"
         " GROUP BY d.credit_account_id) o ON o.account_id = a.account_id) x"
         " JOIN cob_buckets b ON b.product_id = x.product_id AND x.dpd >= b.min_dpd"
         " AND (b.max_dpd IS NULL OR x.dpd <= b.max_dpd)",
@@ -196,10 +222,18 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " (SELECT COALESCE(SUM(penalty_fen), 0) FROM cob_totals),"
         " (SELECT COUNT(*) FROM cob_state s JOIN cob_day_accounts a"
         " ON a.account_id = s.account_id WHERE a.dpd = 0 AND s.dpd > 0)",
-        "close_accounts": "UPDATE credit_accounts SET days_past_due = s.dpd, bucket = s.bucket,"
-        " cob_through = :d FROM cob_state s WHERE credit_accounts.id = s.account_id",
+        "close_day": "INSERT INTO cob_closed (account_id, dpd, bucket)"
+        " SELECT account_id, dpd, bucket FROM cob_state",
+        "write_back": "UPDATE credit_accounts SET days_past_due = x.dpd, bucket = x.bucket,"
+        " cob_through = :d FROM cob_closed x WHERE credit_accounts.id = x.account_id"
+        " AND credit_accounts.id >= :lo AND credit_accounts.id < :hi",
     }
     return {name: _dated(statement) for name, statement in sql.items()}
+
+
+#: Entries of a partition's days are staged together: entry numbers ordered by day, then
+#: account, then interest before penalty (the order the running balances run in).
+ENTRY_NO = ":day_no * 1099511627776 + t.account_id * 2"
 
 
 def _legs_sql() -> str:
@@ -209,14 +243,14 @@ def _legs_sql() -> str:
     ref0, refk = _entry_ref("'0'"), _entry_ref("CAST(t.falls_due AS VARCHAR(1))")
     head = "'accrual', :d, t.ref"
     return (
-        f"SELECT t.account_id * 2, 0, {ref0}, {head}, {ledger_account('t.ref', 'interest')},"
+        f"SELECT {ENTRY_NO}, 0, {ref0}, {head}, t.interest_ledger_id,"
         " t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2, 1, {ref0}, {head}, :interest_income,"
+        f" UNION ALL SELECT {ENTRY_NO}, 1, {ref0}, {head}, :interest_income,"
         " -t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 2, {refk}, {head},"
-        f" {ledger_account('t.ref', 'penalty')}, t.penalty_fen FROM cob_totals t"
+        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 2, {refk}, {head},"
+        " t.penalty_ledger_id, t.penalty_fen FROM cob_totals t"
         " WHERE t.penalty_fen > 0"
-        f" UNION ALL SELECT t.account_id * 2 + t.falls_due, 3, {refk}, {head},"
+        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 3, {refk}, {head},"
         " :penalty_income, -t.penalty_fen FROM cob_totals t WHERE t.penalty_fen > 0"
     )
 
@@ -349,33 +383,35 @@ def mark_fallback(session: Session, *, lo: int, hi: int, through: dt.date) -> li
     return [row[0] for row in _run(session, "fallback_refs")]
 
 
-def start_day(session: Session, *, lo: int, hi: int, day: dt.date) -> int:
+def start_day(session: Session, *, day: dt.date) -> int:
     """Empty the per-day tables and select the accounts closing ``day``; returns how many."""
     for table in PER_DAY_TABLES:
         _clear(session, table)
-    count = _run(
-        session, "day_accounts", lo=lo, hi=hi, d=day, prev=day - dt.timedelta(days=1)
-    ).rowcount
+    count = _run(session, "day_accounts", d=day).rowcount
     _analyze(session, "cob_day_accounts")
     return int(count)
 
 
-def accrue(session: Session, *, day: dt.date) -> None:
+def accrue(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
     """Compute the day's interest and penalty accruals, apply them to the instalments and
     draws, and total them per account."""
-    _run(session, "interest", d=day)
-    _run(session, "penalty", d=day)
+    _run(session, "interest", lo=lo, hi=hi, d=day)
+    _run(session, "penalty", lo=lo, hi=hi, d=day)
     _analyze(session, "cob_interest", "cob_penalty")
     _run(session, "apply_interest")
     _run(session, "apply_remainders")
     _run(session, "apply_penalty")
-    _run(session, "totals", d=day)
+    _run(session, "totals", lo=lo, hi=hi, d=day)
     _analyze(session, "cob_totals")
 
 
-def legs_params(day: dt.date, *, interest_income: int, penalty_income: int) -> dict[str, Any]:
+def legs_params(
+    day: dt.date, *, day_no: int, interest_income: int, penalty_income: int
+) -> dict[str, Any]:
+    """``day_no``: the day's place among the days the partition closes (0, 1, …)."""
     return {
         "d": day,
+        "day_no": day_no,
         "tag": day.strftime("%Y%m%d"),
         "interest_income": interest_income,
         "penalty_income": penalty_income,
@@ -386,10 +422,13 @@ def record_postings(session: Session, *, day: dt.date) -> None:
     _run(session, "postings", d=day, tag=day.strftime("%Y%m%d"))
 
 
-def delinquency(session: Session, *, day: dt.date) -> list[tuple[int, str, str, int]]:
+def delinquency(
+    session: Session, *, lo: int, hi: int, day: dt.date
+) -> list[tuple[int, str, str, int]]:
     """Compute each account's days past due and bucket as of the next day; returns the
     bucket moves (account id, from, to, days past due)."""
-    _run(session, "state", d=day, next=day + dt.timedelta(days=1))
+    _run(session, "state", lo=lo, hi=hi, d=day, next=day + dt.timedelta(days=1))
+    _analyze(session, "cob_state")
     return [(int(a), f, t, int(dpd)) for a, f, t, dpd in _run(session, "moves")]
 
 
@@ -399,8 +438,24 @@ def day_tally(session: Session) -> tuple[int, int, int, int]:
     return int(accounts), int(interest), int(penalty), int(new_overdue)
 
 
-def close_accounts(session: Session, *, day: dt.date) -> None:
-    _run(session, "close_accounts", d=day)
+def load_accounts(session: Session, *, lo: int, hi: int, through: dt.date) -> None:
+    """The partition's accounts behind ``through`` that the set-based engine closes (not
+    handed to the per-account engine, no recorded failure), with their ledger ids."""
+    _run(session, "load_accounts", lo=lo, hi=hi, d=through)
+    _analyze(session, "cob_accounts")
+
+
+def close_day(session: Session) -> None:
+    """The day's accounts are closed: their DPD and bucket replace the last day's."""
+    _clear(session, "cob_closed")
+    _run(session, "close_day")
+
+
+def write_back_accounts(session: Session, *, lo: int, hi: int, through: dt.date) -> None:
+    """Each account is closed through ``through`` (every account the partition's set-based
+    days started closes each day to the last), with its last days past due and bucket:
+    once per partition."""
+    _run(session, "write_back", lo=lo, hi=hi, d=through)
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
