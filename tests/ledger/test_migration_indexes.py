@@ -62,7 +62,7 @@ def test_daily_updated_tables_leave_room_for_a_second_row_version(engine):
 
 def test_the_migration_goes_down_and_up(engine, db_url):
     config = migrate.alembic_config(db_url)
-    command.downgrade(config, "20261203_cob_partitions_cob")
+    command.downgrade(config, "20261204_routes_submitters")
     with engine.connect() as conn:
         indexes = {
             row[0]

@@ -23,7 +23,7 @@ index of the table. Half of each page is left free now. Pages already written ke
 old fill until the table is rewritten (``VACUUM FULL`` or ``pg_repack``, once).
 
 Revision ID: 20261204_cob_ledger_indexes
-Revises: 20261203_cob_partitions_cob
+Revises: 20261204_routes_submitters
 Create Date: 2026-12-04 19:00:00
 """
 
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "20261204_cob_ledger_indexes"
-down_revision: str | None = "20261203_cob_partitions_cob"
+down_revision: str | None = "20261204_routes_submitters"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

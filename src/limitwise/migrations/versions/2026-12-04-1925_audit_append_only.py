@@ -6,7 +6,7 @@ detects a change made by someone who can drop the triggers (the table's owner): 
 triggers stop mistakes and casual edits, the hashes prove the rest.
 
 Revision ID: 20261204_routes_audit_append
-Revises: 20261203_cob_partitions_cob
+Revises: 20261204_api_audit_chains
 Create Date: 2026-12-04 19:00:00
 """
 
