@@ -40,8 +40,8 @@ def dump_scorecard(scorecard: Scorecard) -> str:
     """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
 
     Fields added after the first artifacts (interactions, the family and its cross-validated
-    AUCs, segments, a blend's pooled weight) are left out while they hold their defaults, so older artifacts keep their
-    text and their sha256.
+    AUCs, segments, a blend's pooled weight) are left out while they hold their defaults, so
+    older artifacts keep their text and their sha256.
     """
     return (
         json.dumps(
