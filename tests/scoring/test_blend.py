@@ -171,3 +171,33 @@ def test_a_blended_segment_card_is_the_average_of_its_segment_card_and_the_poole
         ]
         == 0.25
     )
+
+
+def test_the_worked_example_of_docs_scoring(members):
+    from limitwise.scoring.schemas import Characteristic, ReasonText
+
+    def card(splits: list[float], points: list[int]) -> Scorecard:
+        text = ReasonText(en="DEBTINC", zh="DEBTINC")
+        debtinc = Characteristic(
+            name="DEBTINC",
+            code="A01",
+            kind="numeric",
+            label=text,
+            reason=text,
+            reason_missing=text,
+            iv=0.3,
+            splits=splits,
+            bins=[str(p) for p in points],
+            points=points,
+            points_missing=20,
+            points_unknown=20,
+        )
+        return members[0].model_copy(
+            update={"characteristics": [debtinc], "interactions": [], "derived": []}
+        )
+
+    blended = average_cards([card([30, 40], [60, 50, 30]), card([35], [56, 40])], [0.75, 0.25])
+    debtinc = blended.characteristic("DEBTINC")
+    assert (debtinc.splits, debtinc.points) == ([30, 35, 40], [59, 52, 48, 32])
+    assert debtinc.bins == ["[-inf, 30)", "[30, 35)", "[35, 40)", "[40, inf)"]
+    assert debtinc.reason.en == "DEBTINC is too high"
