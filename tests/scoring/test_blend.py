@@ -201,3 +201,21 @@ def test_the_worked_example_of_docs_scoring(members):
     assert (debtinc.splits, debtinc.points) == ([30, 35, 40], [59, 52, 48, 32])
     assert debtinc.bins == ["[-inf, 30)", "[30, 35)", "[35, 40)", "[40, inf)"]
     assert debtinc.reason.en == "DEBTINC is too high"
+
+
+def test_a_blended_cards_reasons_are_its_true_largest_point_losses(members):
+    from .test_interactions import _independent_points
+
+    blended = average_cards(members, [0.75, 0.25])
+    body = json.loads(dump_scorecard(blended))
+    frame = odd_rows(300, seed=4)
+    scored = score_frame(blended, frame)
+    for row, out in zip(frame.iter_rows(named=True), scored.iter_rows(named=True), strict=True):
+        terms = _independent_points(body, row)
+        assert out["score"] == sum(points for points, _code, _best in terms)
+        losses = sorted(
+            ((best - points, k, code) for k, (points, code, best) in enumerate(terms)),
+            key=lambda t: (-t[0], t[1]),
+        )
+        expected = [code for loss, _k, code in losses if loss > 0][:4]
+        assert [out[f"reason_{k}"] for k in range(1, 5) if out[f"reason_{k}"]] == expected
