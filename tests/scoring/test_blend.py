@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
 
 import numpy as np
 import polars as pl
 import pytest
 
-from limitwise.scoring.artifact import dump_scorecard, scorecard_from_json
+from limitwise.scoring.artifact import dump_scorecard, save_scorecard, scorecard_from_json
 from limitwise.scoring.blend import average_cards
-from limitwise.scoring.schemas import CharacteristicConfig, Scorecard, TrainingConfig
+from limitwise.scoring.schemas import CharacteristicConfig, Scorecard, Segment, TrainingConfig
 from limitwise.scoring.serve import score_frame, score_rows
 
 from .conftest import TARGET, make_applications
@@ -136,10 +138,14 @@ def test_segment_search_compares_blends_and_keeps_the_best():
     assert weights == {0.0 if best == "segmented by channel" else float(best.split(" + ")[0][-4:])}
 
 
-def test_a_blended_segment_card_is_the_average_of_its_segment_card_and_the_pooled_card():
+@pytest.fixture(scope="module")
+def blended_segments() -> tuple[pl.DataFrame, Scorecard, list[Segment], Scorecard]:
+    """Channel cards blended 0.75 / 0.25 with the pooled card: frame, pooled, cards, artifact."""
     from limitwise.scoring.train import segment_cards, segmented_artifact
 
-    config = TrainingConfig(name="seg", min_iv=0.0, segment="channel", min_segment_rows=400)
+    config = TrainingConfig(
+        name="seg", family="interactions", min_iv=0.0, segment="channel", min_segment_rows=400
+    )
     frame = make_channels()
     pooled = train(frame, config.model_copy(update={"segment": None}))
     common = {"target": TARGET, "trained_on": dt.date(2026, 12, 4), "id_column": None}
@@ -155,6 +161,13 @@ def test_a_blended_segment_card_is_the_average_of_its_segment_card_and_the_poole
         config=config,
         trained_on=dt.date(2026, 12, 4),
     )
+    return frame, pooled, cards, artifact
+
+
+def test_a_blended_segment_card_is_the_average_of_its_segment_card_and_the_pooled_card(
+    blended_segments,
+):
+    frame, pooled, cards, artifact = blended_segments
     web = frame.filter(pl.col("channel") == "web")
     own = score_frame(cards[0].scorecard, web)["score"].to_numpy()
     prior = score_frame(pooled, web)["score"].to_numpy()
@@ -219,3 +232,26 @@ def test_a_blended_cards_reasons_are_its_true_largest_point_losses(members):
         )
         expected = [code for loss, _k, code in losses if loss > 0][:4]
         assert [out[f"reason_{k}"] for k in range(1, 5) if out[f"reason_{k}"]] == expected
+
+
+def test_a_blended_segmented_artifact_serves_without_the_training_stack(blended_segments, tmp_path):
+    frame, _pooled, _cards, artifact = blended_segments
+    path = tmp_path / "blended.json"
+    save_scorecard(artifact, path)
+    frame.head(200).write_csv(tmp_path / "rows.csv")
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import polars as pl\n"
+        "from limitwise.scoring.artifact import load_scorecard\n"
+        "from limitwise.scoring.serve import score_frame\n"
+        f"card = load_scorecard(Path({str(path)!r}))\n"
+        f"frame = pl.read_csv({str(tmp_path / 'rows.csv')!r})\n"
+        "print(score_frame(card, frame)['score'].sum())\n"
+        "heavy = ('optbinning', 'sklearn', 'interpret', 'pandas')\n"
+        "bad = [m for m in heavy if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == score_frame(artifact, frame.head(200))["score"].sum()
