@@ -13,8 +13,8 @@ on the same folds for
 * ``segmented``: the same with ``segment_search=True``: the two categorical columns of highest
   information value with 2 to 4 large values are tried as segment columns, each segment's
   card alone and blended with the pooled card (weights 1, 0.75, 0.5), by an inner 2-fold CV
-  on the training rows (``cv_folds=2`` for every data set: a third fewer trainings than the
-  default 3), and the best kept when it beats the pooled card;
+  on the training rows (``cv_folds=2`` for every data set: fewer trainings, on half the rows
+  each, than the default 3), and the best kept when it beats the pooled card;
 * ``ebm``: interpretml's EBM itself on the raw columns (same settings as ``interactions``);
 * ``lightgbm`` (300 trees, learning rate 0.05, 31 leaves) and ``logistic`` (median-imputed,
   standardised, categories one-hot) on the raw columns.
