@@ -150,7 +150,9 @@ def with_noise_columns(frame: pl.DataFrame, seed: int = 11) -> pl.DataFrame:
 
 
 def test_segment_search_finds_the_column_whose_segments_differ():
-    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    searched = CONFIG.model_copy(
+        update={"segment": None, "segment_search": True, "segment_weights": [1.0]}
+    )
     card = train(with_noise_columns(make_channels()), searched)
     assert card.segment_column == "channel"
     compared = card.training.segment_cv_auc
@@ -160,7 +162,9 @@ def test_segment_search_finds_the_column_whose_segments_differ():
 
 
 def test_segment_search_keeps_the_pooled_card_when_no_segment_helps():
-    searched = CONFIG.model_copy(update={"segment": None, "segment_search": True})
+    searched = CONFIG.model_copy(
+        update={"segment": None, "segment_search": True, "segment_weights": [1.0]}
+    )
     card = train(with_noise_columns(make_channels(seed=6, opposite=False)), searched)
     assert card.segment_column is None and card.segments == []
     assert "the pooled card is kept" in card.training.dropped["segment search"]

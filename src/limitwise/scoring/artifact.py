@@ -40,8 +40,8 @@ def dump_scorecard(scorecard: Scorecard) -> str:
     """Canonical JSON text of an artifact (stable, so its sha256 identifies it).
 
     Fields added after the first artifacts (interactions, the family and its cross-validated
-    AUCs, segments) are left out while they hold their defaults, so older artifacts keep their
-    text and their sha256.
+    AUCs, segments, a blend's pooled weight) are left out while they hold their defaults, so
+    older artifacts keep their text and their sha256.
     """
     return (
         json.dumps(
@@ -60,6 +60,7 @@ def _without_defaults(body: dict[str, Any]) -> dict[str, Any]:
         (body, "segments", []),
         (training, "cv_auc", {}),
         (training, "segment_cv_auc", {}),
+        (training, "pooled_weight", 0.0),
         (training, "family", "scorecard"),
         (body["metrics"], "sample", "training"),
     ):

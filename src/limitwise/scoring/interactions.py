@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 
+from limitwise.scoring.blend import interval, merged_bins
 from limitwise.scoring.schemas import (
     MAX_TERMS,
     Axis,
@@ -43,12 +44,23 @@ def _constraints(names: list[str], config: TrainingConfig) -> list[int]:
     return constraints
 
 
+def _pairs(names: list[str], config: TrainingConfig) -> int | list[tuple[int, int]]:
+    """The declared pairs present in the data (by column index), else how many to detect."""
+    room = max(0, MAX_TERMS - len(names))
+    if not config.interaction_pairs:
+        return min(config.max_interactions, room)
+    index = {name: i for i, name in enumerate(names)}
+    present = [(index[a], index[b]) for a, b in config.interaction_pairs if {a, b} <= set(index)]
+    return present[:room]
+
+
 def fit_ebm(
     x: pd.DataFrame, y: np.ndarray[Any, Any], kinds: dict[str, str], config: TrainingConfig
 ) -> Any:
     """Fit the EBM on the candidate columns (declared-monotone columns stay out of pairs).
 
-    Pairs are capped so that the frozen card keeps within :data:`MAX_TERMS` terms.
+    The pairs are detected, or the declared ``interaction_pairs``; either way they are capped
+    so that the frozen card keeps within :data:`MAX_TERMS` terms.
     """
     from interpret.glassbox import ExplainableBoostingClassifier
 
@@ -59,7 +71,7 @@ def fit_ebm(
     model = ExplainableBoostingClassifier(
         feature_names=names,
         feature_types=["continuous" if kinds[n] == "numeric" else "nominal" for n in names],
-        interactions=max(0, min(config.max_interactions, MAX_TERMS - len(names))),
+        interactions=_pairs(names, config),
         exclude=[list(pair) for pair in excluded] or None,
         monotone_constraints=constraints if monotone else None,
         max_bins=config.interaction_max_bins,
@@ -100,31 +112,14 @@ class _Scale:
         return np.rint(self.share - self.factor * np.asarray(logits, dtype=float)).astype(int)
 
 
-def _merged(splits: list[float], points: list[int]) -> tuple[list[float], list[int]]:
-    """Drop the splits between neighbouring bins that earn the same points."""
-    kept_splits: list[float] = []
-    kept_points = [points[0]]
-    for split, value in zip(splits, points[1:], strict=True):
-        if value != kept_points[-1]:
-            kept_splits.append(split)
-            kept_points.append(value)
-    return kept_splits, kept_points
-
-
-def _interval(low: float | None, high: float | None) -> str:
-    return (
-        f"[{'-inf' if low is None else f'{low:.6g}'}, {'inf' if high is None else f'{high:.6g}'})"
-    )
-
-
 def _main_effect(
     axis: Axis, table: np.ndarray[Any, Any], label: ReasonText, importance: float, code: str
 ) -> Characteristic:
     missing = int(table[0])
     if axis.kind == "numeric":
-        splits, points = _merged(axis.splits, [int(p) for p in table[1:-1]])
+        splits, points = merged_bins(axis.splits, [int(p) for p in table[1:-1]])
         edges: list[float | None] = [None, *splits, None]
-        bins = [_interval(edges[i], edges[i + 1]) for i in range(len(points))]
+        bins = [interval(edges[i], edges[i + 1]) for i in range(len(points))]
         categories: list[list[str]] = []
         unknown = missing  # a numeric column has no unseen category; keep the best reachable
     else:

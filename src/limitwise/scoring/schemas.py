@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -203,6 +203,8 @@ class TrainingSummary(BaseModel):
     #: ("pooled") and of the segmented cards per column ("segmented by COLUMN"); the artifact
     #: keeps the highest.
     segment_cv_auc: dict[str, float] = Field(default_factory=dict)
+    #: A segment's card blended with the pooled card: the pooled card's share of its points.
+    pooled_weight: float = Field(default=0.0, ge=0, lt=1)
 
 
 class Metrics(BaseModel):
@@ -332,6 +334,10 @@ class TrainingConfig(BaseModel):
     #: card's 60 terms leave room for. 40 rather than 10 took HMEQ from 0.940 to 0.952
     #: (3-fold) and Lending Club from 0.679 to 0.685, German credit within noise.
     max_interactions: int = Field(default=40, ge=0, le=MAX_TERMS)
+    #: The pairs the interaction model fits (each two column names) instead of detecting its
+    #: own; a pair naming a column the data lacks is skipped. A blended segment card takes the
+    #: pooled card's pairs, so the blend keeps within the card's term limit.
+    interaction_pairs: list[tuple[str, str]] = Field(default_factory=list)
     #: Most bins per column of the interaction model (before equal-points bins merge).
     interaction_max_bins: int = Field(default=64, ge=4)
     #: Bagged fits the interaction model averages (more: smoother, slower).
@@ -353,6 +359,12 @@ class TrainingConfig(BaseModel):
     #: per segment holds interactions of the segment column with every pair (on HMEQ, REASON).
     segment_search: bool = False
     segment_candidates: int = Field(default=2, ge=1, le=10)
+    #: The weights of a segment's own card against the pooled card that the segment search
+    #: compares (1: the segment's card alone; 0.75: three quarters of it, a quarter of the
+    #: pooled card, frozen into one card): a pooled prior for segments with fewer rows.
+    segment_weights: list[Annotated[float, Field(gt=0, le=1)]] = Field(
+        default=[1.0, 0.75, 0.5], min_length=1
+    )
     #: A segment needs this many rows, and ``min_segment_bads`` bad ones, for a card of its own.
     min_segment_rows: int = Field(default=1000, ge=MIN_SEGMENT_ROWS)
     min_segment_bads: int = Field(default=100, ge=1)
