@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from limitwise.audit.models import FIRST_CHAIN, AuditHead, AuditRecord
@@ -45,7 +45,3 @@ def records_in_order(session: Session) -> Iterator[AuditRecord]:
         .order_by(AuditRecord.chain, AuditRecord.seq)
         .execution_options(yield_per=VERIFY_BATCH)
     )
-
-
-def count(session: Session) -> int:
-    return int(session.scalar(select(func.count(AuditRecord.id))) or 0)

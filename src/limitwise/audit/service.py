@@ -25,6 +25,8 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
@@ -189,7 +191,7 @@ def verify(session: Session, anchor: Anchor | None = None) -> Verification:
     anchored = dict(anchor.heads) if anchor else {}
     checked = 0
     walked: set[int] = set()
-    for chain, rows in _group_by_chain(repository.records_in_order(session)):
+    for chain, rows in groupby(repository.records_in_order(session), key=attrgetter("chain")):
         if chain not in heads:
             return Verification(checked, 1, f"chain {chain} has no head", chain)
         walked.add(chain)
@@ -203,18 +205,6 @@ def verify(session: Session, anchor: Anchor | None = None) -> Verification:
         except _Broken as broken:
             return Verification(checked, broken.seq, broken.problem, chain)
     return Verification(checked)
-
-
-def _group_by_chain(rows: Iterable[AuditRecord]) -> Iterable[tuple[int, list[AuditRecord]]]:
-    """(chain, its records) for each chain with records, in order."""
-    current: list[AuditRecord] = []
-    for row in rows:
-        if current and row.chain != current[0].chain:
-            yield current[0].chain, current
-            current = []
-        current.append(row)
-    if current:
-        yield current[0].chain, current
 
 
 def _walk(
