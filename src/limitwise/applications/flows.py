@@ -4,7 +4,9 @@ idempotent on the client's key.
 1. A short read: a key already used for this request answers with the stored result, so a
    retry neither asks the providers again nor opens a second account; a borrower who holds
    accounts must be applying as the person who holds them.
-2. :func:`gather_application` validates and asks the providers with no transaction open.
+2. The form is validated once, in the short read (a borrower's is checked against the
+   person who holds their accounts), and :func:`gather_request` asks the providers with
+   no transaction open.
 3. One write transaction claims the key, stores the application, decides it and opens the
    account (``lines.flows.record_and_decide``), links a borrower to what they submitted,
    and appends the submission to the audit chain. Twin requests with one key: the second
@@ -12,8 +14,6 @@ idempotent on the client's key.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -28,14 +28,14 @@ from limitwise.audit import service as audit
 from limitwise.auth import service as auth
 from limitwise.auth.schemas import Principal, Role
 from limitwise.businessdate.flows import dated_unit_of_work
-from limitwise.kit.clock import Clock
 from limitwise.kit.errors import InvalidRequest, Refused
 from limitwise.ledger import idempotency
 from limitwise.lines import flows as line_flows
 from limitwise.lines import service as line_service
 from limitwise.lines.service import LineContext
-from limitwise.onboarding.flows import OnboardingContext, gather_application
+from limitwise.onboarding.flows import OnboardingContext, gather_request
 from limitwise.onboarding.intake import parse_application
+from limitwise.onboarding.schemas import ApplicationRequest
 
 COMMAND = "application.submit"
 
@@ -57,17 +57,19 @@ def submit(
     applicant): the decision as ``GET /v1/applications/{ref}/decision`` reads it."""
     # The caller is part of the request: another caller's key is never replayed to them.
     request = {"by": principal.subject, "application": body.model_dump(mode="json")}
-    form = body.onboarding_form()
     with dated_unit_of_work(engine) as (session, clock):
         earlier = idempotency.replay(session, key=key, command=COMMAND, request=request, load=_load)
         if earlier is not None:
             return earlier
+        try:
+            applicant = parse_application(
+                body.onboarding_form(), clock=clock, policy=onboarding.policy
+            )
+        except InvalidRequest as exc:
+            raise in_api_terms(exc) from None
         if principal.role is Role.BORROWER:
-            _check_for_themselves(session, clock, principal, form, onboarding)
-    try:
-        gathered = gather_application(engine, clock, raw=form, context=onboarding)
-    except InvalidRequest as exc:
-        raise in_api_terms(exc) from None
+            _check_for_themselves(session, principal, applicant, onboarding)
+    gathered = gather_request(engine, clock, applicant, context=onboarding)
     with dated_unit_of_work(engine) as (session, clock):
 
         def store() -> ApplicationDecisionRead:
@@ -107,22 +109,16 @@ def submit(
 
 def _check_for_themselves(
     session: Session,
-    clock: Clock,
     principal: Principal,
-    form: dict[str, Any],
+    applicant: ApplicationRequest,
     onboarding: OnboardingContext,
 ) -> None:
     """A borrower who holds accounts applies as the person who holds them, refused before
     any provider is asked about someone else. (One who holds none yet matches no one:
     real-name verification stands between them and another person's name.)"""
     holders = line_service.persons_holding(session, refs=sorted(principal.account_refs))
-    if not holders:
-        return
-    try:
-        applicant = parse_application(form, clock=clock, policy=onboarding.policy)
-    except InvalidRequest as exc:
-        raise in_api_terms(exc) from None
-    if holders != {onboarding.vault.blind_index("resident_id", applicant.resident.number)}:
+    applicant_index = onboarding.vault.blind_index("resident_id", applicant.resident.number)
+    if holders and holders != {applicant_index}:
         raise NotTheBorrower(
             "a borrower applies for themselves: this resident ID is not that of the person "
             "who holds their accounts",

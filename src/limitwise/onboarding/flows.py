@@ -144,8 +144,16 @@ def submit_application(
 def gather_application(
     engine: Engine, clock: Clock, *, raw: Any, context: OnboardingContext
 ) -> Gathered:
-    """Validate, screen in one short read, then ask the providers with no transaction open."""
+    """Validate ``raw``, then :func:`gather_request`."""
     request = parse_application(raw, clock=clock, policy=context.policy)
+    return gather_request(engine, clock, request, context=context)
+
+
+def gather_request(
+    engine: Engine, clock: Clock, request: ApplicationRequest, *, context: OnboardingContext
+) -> Gathered:
+    """Screen a validated application in one short read, then ask the providers with no
+    transaction open."""
     applicant = Applicant.of(request, context.vault)
     with unit_of_work(engine) as session:
         screening = _screen(session, clock, applicant, context)
