@@ -5,14 +5,16 @@ process (Starlette's test client: no server, no network) for each kind of reques
 mix (a read, a draw, a repayment; the floor) and prints, per kind, the statements it ran
 with their time, the request's wall time against the time spent in the database, and the
 CPU time of this process per request.
-For where the Python time goes, sample a running ``limitwise serve`` with py-spy.
+For where the Python time goes, sample it with py-spy (``--threads``: the app runs in the
+test client's threads) while ``--only KIND`` repeats one kind of request:
 
-    PYTHONPATH=src python benchmarks/api_profile.py [--show-sql]
+    PYTHONPATH=src python benchmarks/api_profile.py [--show-sql] [--only read --repeat 500]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import uuid
@@ -100,7 +102,9 @@ def main() -> None:
     parser.add_argument("--show-sql", action="store_true")
     parser.add_argument("--repeat", type=int, default=50, help="requests per kind for CPU")
     parser.add_argument("--admin-url", default=None)
+    parser.add_argument("--only", choices=["floor", "read", "draw", "repay"], default=None)
     args = parser.parse_args()
+    os.environ.setdefault("LIMITWISE_RATE_LIMIT", "1000000/minute")  # profiling, not limits
     with postgres(args.admin_url) as url:
         (username, refs), *_ = borrowers(url, 1)
         app = create_app(url)
@@ -112,6 +116,8 @@ def main() -> None:
             for send in kinds.values():  # warm up: caches, prepared plans
                 for _ in range(5):
                     send()
+            if args.only:
+                kinds = {args.only: kinds[args.only]}
             for kind, send in kinds.items():
                 with counting(engine) as found:
                     started = time.perf_counter()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from limitwise.applications import service as applications
 from limitwise.auth import service
 from limitwise.auth.schemas import Principal, Role, Scope
-from limitwise.businessdate.flows import dated_unit_of_work
+from limitwise.businessdate.flows import dated_snapshot, dated_unit_of_work
 from limitwise.kit.clock import Clock
 from limitwise.kit.errors import LimitwiseError, NotFound
 
@@ -50,6 +50,9 @@ class Rule:
     #: The endpoint opens its own short transactions (it calls data providers between
     #: them): the caller is resolved in one of its own, ended before the endpoint runs.
     own_transactions: bool = False
+    #: The endpoint only reads: its unit of work is one read-only snapshot, in which the
+    #: business date is read without taking its lock (``dated_snapshot``).
+    snapshot: bool = False
 
     @property
     def public(self) -> bool:
@@ -59,6 +62,8 @@ class Rule:
 PUBLIC = Rule(roles=frozenset())
 READERS = STAFF | {Role.BORROWER, Role.SERVICE}
 MOVERS = frozenset({Role.BORROWER, Role.SERVICE})
+#: An account read: anyone who sees the account, from one snapshot.
+ACCOUNT_READ = Rule(READERS, Scope.ACCOUNTS_READ, "ref", snapshot=True)
 
 #: ``METHOD path`` -> rule, for every route the app serves.
 MATRIX: dict[str, Rule] = {
@@ -73,13 +78,13 @@ MATRIX: dict[str, Rule] = {
     "GET /redoc": PUBLIC,
     "GET /v1/me": Rule(ALL_ROLES - {Role.SERVICE}),
     # accounts
-    "GET /v1/accounts": Rule(READERS, Scope.ACCOUNTS_READ),
-    "GET /v1/accounts/{ref}": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
-    "GET /v1/accounts/{ref}/events": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
+    "GET /v1/accounts": Rule(READERS, Scope.ACCOUNTS_READ, snapshot=True),
+    "GET /v1/accounts/{ref}": ACCOUNT_READ,
+    "GET /v1/accounts/{ref}/events": ACCOUNT_READ,
     "POST /v1/accounts/{ref}/draws": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
-    "GET /v1/accounts/{ref}/draws/{draw_ref}/schedule": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
+    "GET /v1/accounts/{ref}/draws/{draw_ref}/schedule": ACCOUNT_READ,
     "POST /v1/accounts/{ref}/repayments": Rule(MOVERS, Scope.ACCOUNTS_WRITE, "ref"),
-    "GET /v1/accounts/{ref}/line-history": Rule(READERS, Scope.ACCOUNTS_READ, "ref"),
+    "GET /v1/accounts/{ref}/line-history": ACCOUNT_READ,
     # applications: a borrower applies for themselves, a service on behalf of an applicant
     "POST /v1/applications": Rule(MOVERS, Scope.APPLICATIONS_WRITE, own_transactions=True),
     "GET /v1/applications/{ref}": Rule(READERS, Scope.APPLICATIONS_READ, application_param="ref"),
@@ -168,7 +173,8 @@ def authorize(
     route's rule; the endpoints read the result (``auth.principal``).
 
     The caller is resolved in the request's unit of work, holding the business date, which
-    the endpoint then uses (``Runtime.transaction``): one transaction per request. Mounted
+    the endpoint then uses (``Runtime.transaction``): one transaction per request (one
+    read-only snapshot for a ``snapshot`` rule). Mounted
     with ``scope="function"``, so the commit runs before the response is sent and a failed
     commit is the request's error, never a success that did not happen."""
     rule = rule_of(request)
@@ -178,7 +184,8 @@ def authorize(
             "send Authorization: Bearer <access token> or X-API-Key: <key>"
         )
     clock = Clock.system()
-    with dated_unit_of_work(request.app.state.engine) as unit:
+    opened = dated_snapshot if rule.snapshot else dated_unit_of_work
+    with opened(request.app.state.engine) as unit:
         principal = _resolve(request, unit[0], clock, token=token, key=key)
         _limiter(request).hit(principal.subject, clock.now().timestamp())
         _check(rule, principal, request, unit[0])

@@ -164,3 +164,18 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One transaction: commits when the block ends, rolls everything back on any error."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+#: On PostgreSQL a read-only transaction on one snapshot: every statement sees the database
+#: as the first one did, and any write fails. psycopg sends it with the ``BEGIN`` itself.
+SNAPSHOT_OPTIONS = {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
+
+
+@contextmanager
+def snapshot_unit_of_work(engine: Engine) -> Iterator[Session]:
+    """A transaction that only reads, all of it from one snapshot of the database (on
+    SQLite every transaction is: ``BEGIN IMMEDIATE`` keeps writers out until it ends)."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        if not is_sqlite(engine):
+            session.connection(execution_options=SNAPSHOT_OPTIONS)
+        yield session
