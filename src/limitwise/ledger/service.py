@@ -306,7 +306,14 @@ def reverse_share(
     """Partially reverse an entry: mirror the owner's legs in it, each against the account
     ``offsets`` names for its code (the income account a summary entry credited with the
     total). Like :func:`reverse`, no debit limit applies but a receivable may not go
-    negative; the reversing entry's ref makes a second reversal of the share fail."""
+    negative, and a share is reversed at most once (its reversal's ref is unique)."""
+    reversal_ref = share_reversal_ref(share.entry_id, _owner_key(session, owner_ref))
+    if repository.find_entry(session, reversal_ref) is not None:
+        raise Refused(
+            f"{owner_ref}'s share of entry {share.entry_ref} has already been reversed",
+            code="already_reversed",
+            field="entry_ref",
+        )
     legs = [
         mirrored
         for leg in share.legs
@@ -324,7 +331,7 @@ def reverse_share(
         accounts=accounts,
         effective_date=clock.today(),
         description=description or f"reverses {owner_ref}'s share of {share.entry_ref}",
-        entry_ref=share_reversal_ref(share.entry_id, _owner_key(session, owner_ref)),
+        entry_ref=reversal_ref,
     )
     return posted
 
