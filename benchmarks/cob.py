@@ -7,6 +7,9 @@ each account closed through the day before. Then, in the same run on the same da
 
 - the floor: one hand-written ``INSERT … SELECT`` of the day's accrual rows (one row per
   accruing draw into a keyed table): the database's own speed at this work;
+- the journal floor: the rows close of business must write for those accruals (a leg per
+  accruing account, a summary entry and its income leg per 10,000 accounts), as
+  hand-written ``INSERT … SELECT``s into the real tables, then rolled back;
 - close of business for one business day with the set-based engine, in accounts/s;
 - a catch-up of 30 days after it, in account-days/s (on the books up to
   ``--catch-up-max`` accounts, default 10,000: a day at a time, 30 days of a large book
@@ -251,31 +254,31 @@ def floor(engine: Engine) -> int:
         return int(conn.execute(statement, {"d": day}).rowcount)
 
 
+#: Accounts per summary entry in the journal floor (the default partition size).
+FLOOR_PARTITION = 10_000
+FLOOR_REF = f"'floor:' || CAST(f.account_id / {FLOOR_PARTITION} AS VARCHAR(20))"
 JOURNAL_FLOOR = [
     "INSERT INTO journal_entries (entry_ref, kind, effective_date, posted_at, description)"
-    " SELECT 'floor:' || CAST(f.account_id AS VARCHAR(20)), 'accrual', f.day, :now, c.ref"
-    " FROM bench_floor f JOIN credit_accounts c ON c.id = f.account_id"
-    " WHERE f.amount_fen > 0 ORDER BY f.account_id",
+    f" SELECT {FLOOR_REF}, 'accrual', MIN(f.day), :now, 'floor' FROM bench_floor f"
+    f" WHERE f.amount_fen > 0 GROUP BY f.account_id / {FLOOR_PARTITION} ORDER BY 1",
     "INSERT INTO journal_legs (entry_id, account_id, amount_fen, balance_after_fen)"
     " SELECT e.id, l.id, f.amount_fen, l.balance_fen + f.amount_fen FROM bench_floor f"
-    " JOIN journal_entries e ON e.entry_ref = 'floor:' || CAST(f.account_id AS VARCHAR(20))"
+    f" JOIN journal_entries e ON e.entry_ref = {FLOOR_REF}"
     " JOIN credit_accounts c ON c.id = f.account_id"
     " JOIN ledger_accounts l ON l.owner_ref = c.ref AND l.purpose = 'interest'"
     " WHERE f.amount_fen > 0"
-    " UNION ALL SELECT e.id, :income, -f.amount_fen, NULL FROM bench_floor f"
-    " JOIN journal_entries e ON e.entry_ref = 'floor:' || CAST(f.account_id AS VARCHAR(20))"
-    " WHERE f.amount_fen > 0",
-    "INSERT INTO servicing_postings (credit_account_id, entry_ref, kind, effective_date,"
-    " reversed) SELECT f.account_id, 'floor:' || CAST(f.account_id AS VARCHAR(20)),"
-    " 'accrual', f.day, FALSE FROM bench_floor f WHERE f.amount_fen > 0",
+    " UNION ALL SELECT e.id, :income, -SUM(f.amount_fen), NULL FROM bench_floor f"
+    f" JOIN journal_entries e ON e.entry_ref = {FLOOR_REF}"
+    " WHERE f.amount_fen > 0 GROUP BY e.id",
 ]
 
 
 def journal_floor(engine: Engine) -> int:
-    """The rows close of business must write for the day's accruals — an entry, its two
-    legs (the owned one with its running balance) and a servicing posting per accruing
-    account — as hand-written ``INSERT … SELECT``s from the floor's accrual rows, the
-    balance trigger fired (PostgreSQL), then rolled back; returns the rows written."""
+    """The rows close of business must write for the day's accruals — a leg per accruing
+    account on its interest receivable, with its running balance, and per 10,000 accounts
+    (a partition) one summary entry and its income leg — as hand-written
+    ``INSERT … SELECT``s from the floor's accrual rows, the balance trigger fired
+    (PostgreSQL), then rolled back; returns the rows written."""
     sqlite = engine.dialect.name == "sqlite"
     params = {"now": NOW.isoformat(" ") if sqlite else NOW}
     written = 0
@@ -423,7 +426,7 @@ def print_figures(results: list[dict[str, Any]]) -> None:
     table = Table(title=f"Set-based close of business, one business day ({DAY})")
     for column in (
         "backend", "accounts", "load s", "floor (INSERT…SELECT) acc/s",
-        "journal floor (entry, legs, posting) acc/s", "COB one day s", "COB acc/s",
+        "journal floor (legs, summary entries) acc/s", "COB one day s", "COB acc/s",
         "ratio to floor", "ratio to journal floor", "catch-up acc-days/s",
         "interest accrued", "bucket moves",
     ):  # fmt: skip

@@ -1,7 +1,9 @@
 """Batched postings keep every invariant a single posting keeps: the batch leaves the same
 balances and running balances as the same entries posted one by one, refuses an unbalanced
 entry, a line overrun or a receivable gone negative with nothing written, refuses a step
-posted twice by its ref, and ``ledger check`` passes."""
+posted twice by its ref, and ``ledger check`` passes. A summary entry (legs of several
+owners against one income total) is reversed one owner's share at a time, each share at
+most once."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.kit.errors import Refused
 from limitwise.ledger import batch
 from limitwise.ledger import service as ledger
 from limitwise.ledger.chart import CreditPurpose, LenderPurpose, credit_code, lender_code
@@ -162,4 +165,42 @@ def test_a_step_posted_twice_is_refused_by_its_ref(engine, clock):
     before = state(engine)
     with pytest.raises(IntegrityError), unit_of_work(engine) as session:
         batch.post_entries(session, clock, accruals([(0, 100)]))
+    assert state(engine) == before
+
+
+def summary(ref: str, amounts: dict[str, int]) -> batch.NewEntry:
+    """One entry: each owner's interest receivable debited, the income credited the total."""
+    legs = [Leg(interest(owner), amount) for owner, amount in amounts.items()]
+    return batch.NewEntry(ref, "accrual", DAY, (*legs, Leg(INCOME, -sum(amounts.values()))))
+
+
+def test_an_owners_share_of_a_summary_entry_is_reversed_alone_and_once(engine, clock):
+    open_owners(engine, clock)
+    with unit_of_work(engine) as session:
+        batch.post_entries(
+            session, clock, [summary("s1", {"A": 100, "B": 7}), summary("s2", {"A": 23})]
+        )
+    offsets = {interest("A"): INCOME}
+    with unit_of_work(engine) as session:
+        shares = ledger.live_shares(session, owner_ref="A", ref_prefix="s")
+        assert [(s.entry_ref, s.legs) for s in shares] == [
+            ("s1", (Leg(interest("A"), 100),)),
+            ("s2", (Leg(interest("A"), 23),)),
+        ]
+        ledger.reverse_share(session, clock, share=shares[0], owner_ref="A", offsets=offsets)
+    balances, legs = state(engine)
+    assert balances[interest("A")] == 23
+    assert balances[interest("B")] == 7
+    assert balances[INCOME] == -30
+    assert (interest("A"), -100, 23) in legs
+    with unit_of_work(engine) as session:
+        assert [
+            s.entry_ref for s in ledger.live_shares(session, owner_ref="A", ref_prefix="s")
+        ] == ["s2"]
+        assert [
+            s.entry_ref for s in ledger.live_shares(session, owner_ref="B", ref_prefix="s")
+        ] == ["s1"]
+    before = state(engine)
+    with pytest.raises(Refused, match="already been reversed"), unit_of_work(engine) as session:
+        ledger.reverse_share(session, clock, share=shares[0], owner_ref="A", offsets=offsets)
     assert state(engine) == before

@@ -1,9 +1,17 @@
 """A canonical dump of a whole book, for comparing two databases that lived the same life.
 
 Ids, refs and timestamps are left out (each engine draws its own); everything a borrower or
-an auditor sees is in: every journal entry of each credit account in order with its legs
-and running balances, every ledger balance, every instalment and draw field, the account's
-days past due, bucket and closed-through date, its events and allocations.
+an auditor sees is in: every leg of each credit account's ledger accounts in order (the
+entry's kind and date, whether it reverses, the amount and the running balance), every
+ledger balance (the lender's income included), every instalment and draw field, the
+account's days past due, bucket and closed-through date, its events, allocations and the
+postings that are its own entries.
+
+How legs are grouped into entries is the one thing the engines do differently: the
+per-account engine posts an account's accruals of a day as an entry of its own, the
+set-based one as its legs in the partition's summary entry of the day. So the dump keeps,
+of each entry an account has legs in, the account's own legs (the share a replay reverses),
+and the trial balance proves each entry balances.
 """
 
 from __future__ import annotations
@@ -19,11 +27,11 @@ from limitwise.ledger.check import check_trial_balance
 
 #: The refs each database draws at random (in event payloads).
 RANDOM_REF = re.compile(r"\b(draw|rep|je)_[0-9a-f]{32}\b")
-ENTRIES = text(
-    "SELECT e.id, e.kind, e.effective_date, e.description, e.reverses_entry_id IS NOT NULL,"
-    " a.code, l.amount_fen, l.balance_after_fen, a.owner_ref"
+OWNED_LEGS = text(
+    "SELECT a.owner_ref, a.code, e.kind, e.effective_date, l.amount_fen, l.balance_after_fen"
     " FROM journal_legs l JOIN journal_entries e ON e.id = l.entry_id"
-    " JOIN ledger_accounts a ON a.id = l.account_id ORDER BY e.id, l.id"
+    " JOIN ledger_accounts a ON a.id = l.account_id WHERE a.owner_ref IS NOT NULL"
+    " ORDER BY e.id, l.id"
 )
 ACCOUNTS = text(
     "SELECT id, ref, status, line_fen, cob_through, days_past_due, bucket, next_seq"
@@ -45,9 +53,12 @@ ALLOCATIONS = text(
     " CASE WHEN superseded THEN 1 ELSE 0 END"
     " FROM allocations ORDER BY id"
 )
+#: Postings index the entries that are an account's own: a day's accruals are one under the
+#: per-account engine and a share of a summary entry under the set-based one, so only the
+#: other kinds are compared (the accrual legs themselves are, above).
 POSTINGS = text(
     "SELECT credit_account_id, kind, effective_date, CASE WHEN reversed THEN 1 ELSE 0 END"
-    " FROM servicing_postings ORDER BY id"
+    " FROM servicing_postings WHERE kind <> 'accrual' ORDER BY id"
 )
 
 
@@ -59,7 +70,7 @@ def dump_book(engine: Engine) -> dict[str, Any]:
         conn = session.connection()
         accounts = {row[0]: row[1] for row in conn.execute(ACCOUNTS)}
         book: dict[str, Any] = {
-            ref: {"account": tuple(str(v) for v in row[2:]), "entries": [], "events": []}
+            ref: {"account": tuple(str(v) for v in row[2:]), "events": []}
             for row in conn.execute(ACCOUNTS)
             for ref in [row[1]]
         }
@@ -84,21 +95,10 @@ def dump_book(engine: Engine) -> dict[str, Any]:
             book[accounts[account_id]].setdefault("postings", []).append(
                 tuple(str(v) for v in rest)
             )
-        entries: dict[int, dict[str, Any]] = {}
-        for entry_id, kind, day, desc, reversal, code, amount, after, owner in conn.execute(
-            ENTRIES
-        ):
-            entry = entries.setdefault(
-                entry_id,
-                {"head": (kind, str(day), desc, bool(reversal)), "legs": [], "owners": set()},
-            )
-            entry["legs"].append((code, int(amount), after))
-            if owner is not None:
-                entry["owners"].add(owner)
-        for entry in entries.values():
-            for owner in sorted(entry["owners"]):
-                if owner in book:
-                    book[owner]["entries"].append((entry["head"], entry["legs"]))
+        for owner, code, kind, day, amount, after in conn.execute(OWNED_LEGS):
+            if owner in book:
+                legs = book[owner].setdefault("legs", {}).setdefault(code, [])
+                legs.append((kind, str(day), int(amount), after))
         balances = {
             b.code: (b.balance_fen, b.pending_debit_fen) for b in ledger.all_balances(session)
         }

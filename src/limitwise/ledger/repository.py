@@ -202,6 +202,55 @@ def legs_of_entry(session: Session, entry_id: int) -> list[tuple[str, int]]:
     return [(code, int(amount)) for code, amount in rows]
 
 
+#: The legs of one owner's accounts in entries whose ref starts with a prefix, the owner's
+#: share of each not yet reversed (no entry with the share's reversal ref), in entry order.
+OWNER_SHARES = text(
+    "SELECT e.id, e.entry_ref, e.kind, e.effective_date, a.code, l.amount_fen"
+    " FROM ledger_accounts a JOIN journal_legs l ON l.account_id = a.id"
+    " JOIN journal_entries e ON e.id = l.entry_id"
+    " WHERE a.owner_ref = :owner_ref AND e.entry_ref LIKE :prefix"
+    " AND NOT EXISTS (SELECT 1 FROM journal_entries r"
+    " WHERE r.entry_ref = :reversal_head || CAST(e.id AS VARCHAR(20)) || :reversal_tail)"
+    " ORDER BY e.id, l.id"
+)
+
+
+def owner_legs_not_reversed(
+    session: Session, *, owner_ref: str, ref_prefix: str, reversal_ref: tuple[str, str]
+) -> list[tuple[int, str, str, dt.date, str, int]]:
+    """(entry id, ref, kind, date, account code, amount) of the owner's legs in entries
+    whose ref starts with ``ref_prefix`` and whose share of the owner has no reversal
+    (an entry with the ref ``head + entry id + tail``)."""
+    rows = session.connection().execute(
+        OWNER_SHARES,
+        {
+            "owner_ref": owner_ref,
+            "prefix": ref_prefix + "%",
+            "reversal_head": reversal_ref[0],
+            "reversal_tail": reversal_ref[1],
+        },
+    )
+    return [
+        (int(i), ref, kind, _as_date(day), code, int(amount))
+        for i, ref, kind, day, code, amount in rows
+    ]
+
+
+def _as_date(value: Any) -> dt.date:
+    """A date column read through ``text()`` (SQLite hands back its ISO string)."""
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value)
+
+
+def entry_ids_by_ref(session: Session, refs: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(refs))
+    if not wanted:
+        return {}
+    rows = session.connection().execute(
+        select(ENTRIES.c.entry_ref, ENTRIES.c.id).where(ENTRIES.c.entry_ref.in_(wanted))
+    )
+    return {ref: int(entry_id) for ref, entry_id in rows}
+
+
 def is_reversed(session: Session, entry_id: int) -> bool:
     found = session.execute(
         select(ENTRIES.c.id).where(ENTRIES.c.reverses_entry_id == entry_id)

@@ -18,6 +18,18 @@ class Leg:
 
 
 @dataclass(frozen=True)
+class Share:
+    """One owner's legs in an entry that several owners share (a summary entry): what a
+    partial reversal undoes."""
+
+    entry_id: int
+    entry_ref: str
+    kind: str
+    effective_date: dt.date
+    legs: tuple[Leg, ...]
+
+
+@dataclass(frozen=True)
 class PostedEntry:
     entry_ref: str
     kind: str

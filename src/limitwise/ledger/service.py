@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,7 @@ from limitwise.ledger.chart import (
 )
 from limitwise.ledger.models import AccountKind, HoldStatus
 from limitwise.ledger.repository import AccountRow, HoldRow
-from limitwise.ledger.schemas import AccountBalance, HoldView, Leg, PostedEntry
+from limitwise.ledger.schemas import AccountBalance, HoldView, Leg, PostedEntry, Share
 
 DEBIT_NORMAL = {AccountKind.ASSET, AccountKind.EXPENSE}
 
@@ -263,6 +263,84 @@ def reverse(
     return posted
 
 
+SHARE_REVERSAL_HEAD = "rev:"
+
+
+def share_reversal_ref(entry_id: int, owner_key: int) -> str:
+    """The ref of the entry reversing one owner's share of entry ``entry_id``; ``owner_key``
+    is the id of the owner's first ledger account. Refs are unique in the journal, so a
+    share is reversed at most once (``reverses_entry_id`` links an entry to its one whole
+    reversal; a summary entry has a partial reversal per owner)."""
+    return f"{SHARE_REVERSAL_HEAD}{entry_id}:{owner_key}"
+
+
+def _owner_key(session: Session, owner_ref: str) -> int:
+    accounts = repository.accounts_of_owner(session, owner_ref)
+    if not accounts:
+        raise NotFound(f"no ledger accounts of {owner_ref!r}", field="owner_ref")
+    return min(account.id for account in accounts)
+
+
+def live_shares(session: Session, *, owner_ref: str, ref_prefix: str) -> list[Share]:
+    """The owner's shares, not yet reversed, of the entries whose ref starts with
+    ``ref_prefix``, oldest first."""
+    reversal_ref = (SHARE_REVERSAL_HEAD, f":{_owner_key(session, owner_ref)}")
+    shares: dict[int, Share] = {}
+    for entry_id, ref, kind, day, code, amount in repository.owner_legs_not_reversed(
+        session, owner_ref=owner_ref, ref_prefix=ref_prefix, reversal_ref=reversal_ref
+    ):
+        share = shares.get(entry_id) or Share(entry_id, ref, kind, day, ())
+        shares[entry_id] = Share(entry_id, ref, kind, day, (*share.legs, Leg(code, amount)))
+    return list(shares.values())
+
+
+def reverse_share(
+    session: Session,
+    clock: Clock,
+    *,
+    share: Share,
+    owner_ref: str,
+    offsets: Mapping[str, str],
+    description: str = "",
+) -> PostedEntry:
+    """Partially reverse an entry: mirror the owner's legs in it, each against the account
+    ``offsets`` names for its code (the income account a summary entry credited with the
+    total). Like :func:`reverse`, no debit limit applies but a receivable may not go
+    negative, and a share is reversed at most once (its reversal's ref is unique)."""
+    reversal_ref = share_reversal_ref(share.entry_id, _owner_key(session, owner_ref))
+    if repository.find_entry(session, reversal_ref) is not None:
+        raise Refused(
+            f"{owner_ref}'s share of entry {share.entry_ref} has already been reversed",
+            code="already_reversed",
+            field="entry_ref",
+        )
+    legs = [
+        mirrored
+        for leg in share.legs
+        for mirrored in (
+            Leg(leg.account_code, -leg.amount_fen),
+            Leg(offsets[leg.account_code], leg.amount_fen),
+        )
+    ]
+    accounts = _lock_by_code(session, [leg.account_code for leg in legs])
+    posted, _ = _append_entry(
+        session,
+        clock,
+        kind=f"reversal:{share.kind}"[:32],
+        legs=legs,
+        accounts=accounts,
+        effective_date=clock.today(),
+        description=description or f"reverses {owner_ref}'s share of {share.entry_ref}",
+        entry_ref=reversal_ref,
+    )
+    return posted
+
+
+def entry_ids(session: Session, refs: Iterable[str]) -> dict[str, int]:
+    """Entry ids by ref (the journal's order)."""
+    return repository.entry_ids_by_ref(session, refs)
+
+
 # --- two-phase holds ---------------------------------------------------------------------
 
 
@@ -424,9 +502,10 @@ def _append_entry(
     effective_date: dt.date,
     description: str,
     reverses: tuple[int, str] | None = None,
+    entry_ref: str | None = None,
 ) -> tuple[PostedEntry, int]:
-    """Write the entry, its legs with running balances, and the new account balances (of
-    the accounts that keep one)."""
+    """Write the entry (a fresh ref unless the caller names one), its legs with running
+    balances, and the new account balances (of the accounts that keep one)."""
     new_balances = {code: row.balance_fen for code, row in accounts.items() if row.keeps_balance}
     leg_balances: list[int | None] = []
     for leg in legs:
@@ -437,7 +516,7 @@ def _append_entry(
         leg_balances.append(new_balances[leg.account_code])
     for code, new_balance in new_balances.items():
         _check_strict_balance(accounts[code], new_balance)
-    entry_ref = new_id("je")
+    entry_ref = entry_ref or new_id("je")
     entry_id = repository.insert_entry(
         session,
         entry_ref=entry_ref,

@@ -126,7 +126,7 @@ def _close_days(
     tally = CobTally()
     for day_no in range((through - first).days + 1):
         day = first + day_no * ONE_DAY
-        legs = queries.legs_params(day, day_no=day_no, **income)
+        legs = queries.legs_params(day, day_no=day_no, lo=lo_id, hi=hi_id, **income)
         tally.add(_close_day(session, clock, lo_id, hi_id, day, legs))
     ledger_batch.post_staged(session, clock)
     queries.write_back_accounts(session, lo=lo_id, hi=hi_id, through=through)
@@ -143,7 +143,6 @@ def _close_day(
         return CobTally()
     queries.accrue(session, lo=lo_id, hi=hi_id, day=day)
     ledger_batch.stage_sql(session, queries.LEGS_SQL, legs)
-    queries.record_postings(session, day=day)
     moves = queries.delinquency(session, lo=lo_id, hi=hi_id, day=day)
     as_of = day + ONE_DAY
     now = clock.now()

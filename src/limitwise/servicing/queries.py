@@ -30,11 +30,11 @@ NANO = 1_000_000_000
 LEDGER_IDS = "interest_ledger_id BIGINT NOT NULL, penalty_ledger_id BIGINT NOT NULL"
 TEMP_TABLES = {
     # the partition's accounts the set-based engine closes, as they were before the run
-    "cob_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "product_id BIGINT NOT NULL, opened_on DATE NOT NULL, cob_through DATE, "
+    "cob_accounts": "account_id BIGINT PRIMARY KEY, product_id BIGINT NOT NULL, "
+    "opened_on DATE NOT NULL, cob_through DATE, "
     f"bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
-    "cob_day_accounts": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    f"product_id BIGINT NOT NULL, bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
+    "cob_day_accounts": "account_id BIGINT PRIMARY KEY, product_id BIGINT NOT NULL, "
+    f"bucket VARCHAR(16) NOT NULL, dpd INTEGER NOT NULL, {LEDGER_IDS}",
     "cob_fallback": "account_id BIGINT PRIMARY KEY",
     "cob_rates": "rate VARCHAR(24) PRIMARY KEY, factor BIGINT NOT NULL",
     "cob_products": "product_id BIGINT PRIMARY KEY, grace_days INTEGER NOT NULL",
@@ -44,9 +44,8 @@ TEMP_TABLES = {
     "account_id BIGINT NOT NULL, amount_fen BIGINT NOT NULL, remainder_nfen BIGINT NOT NULL",
     "cob_penalty": "instalment_id BIGINT PRIMARY KEY, account_id BIGINT NOT NULL, "
     "amount_fen BIGINT NOT NULL, remainder_nfen BIGINT NOT NULL",
-    "cob_totals": "account_id BIGINT PRIMARY KEY, ref VARCHAR(64) NOT NULL, "
-    "interest_fen BIGINT NOT NULL, penalty_fen BIGINT NOT NULL, falls_due INTEGER NOT NULL, "
-    f"{LEDGER_IDS}",
+    "cob_totals": "account_id BIGINT PRIMARY KEY, interest_fen BIGINT NOT NULL, "
+    f"penalty_fen BIGINT NOT NULL, {LEDGER_IDS}",
     "cob_state": "account_id BIGINT PRIMARY KEY, dpd INTEGER NOT NULL, bucket VARCHAR(16) NOT NULL",
     # DPD and bucket after the last day closed: replaced whole each day (never updated, so a
     # long catch-up leaves no dead row versions to scan) and written back once at the end
@@ -97,10 +96,6 @@ def _dated(sql: str) -> TextClause:
     return statement.bindparams(*(bindparam(name, type_=Date) for name in names))
 
 
-def _entry_ref(k: str) -> str:
-    return f"'cob:' || :tag || ':' || CAST(t.account_id AS VARCHAR(20)) || ':' || {k}"
-
-
 @functools.lru_cache(maxsize=2)
 def _statements(dialect: str) -> dict[str, TextClause]:
     days = functools.partial(_days, dialect)
@@ -132,16 +127,16 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " AND NOT EXISTS (SELECT 1 FROM cob_fallback x WHERE x.account_id = c.id)",
         "fallback_refs": "SELECT c.ref FROM credit_accounts c"
         " JOIN cob_fallback f ON f.account_id = c.id ORDER BY c.id",
-        "load_accounts": "INSERT INTO cob_accounts (account_id, ref, product_id, opened_on,"
+        "load_accounts": "INSERT INTO cob_accounts (account_id, product_id, opened_on,"
         " cob_through, bucket, dpd, interest_ledger_id, penalty_ledger_id)"
-        " SELECT c.id, c.ref, c.product_id, c.opened_on, c.cob_through, c.bucket,"
+        " SELECT c.id, c.product_id, c.opened_on, c.cob_through, c.bucket,"
         f" c.days_past_due, {ledger_account('c.ref', 'interest')},"
         f" {ledger_account('c.ref', 'penalty')} FROM credit_accounts c WHERE {BEHIND_IN_RANGE}"
         " AND c.id NOT IN (SELECT account_id FROM cob_fallback)",
         # an account closes every day from its first open one: it has one today if that is
         # not after today; its state is yesterday's close, or as loaded on its first day
-        "day_accounts": "INSERT INTO cob_day_accounts (account_id, ref, product_id, bucket, dpd,"
-        " interest_ledger_id, penalty_ledger_id) SELECT c.account_id, c.ref, c.product_id,"
+        "day_accounts": "INSERT INTO cob_day_accounts (account_id, product_id, bucket, dpd,"
+        " interest_ledger_id, penalty_ledger_id) SELECT c.account_id, c.product_id,"
         " COALESCE(x.bucket, c.bucket), COALESCE(x.dpd, c.dpd), c.interest_ledger_id,"
         " c.penalty_ledger_id FROM cob_accounts c"
         " LEFT JOIN cob_closed x ON x.account_id = c.account_id"
@@ -178,29 +173,16 @@ def _statements(dialect: str) -> dict[str, TextClause]:
         " SET penalty_accrued_fen = instalments.penalty_accrued_fen + c.amount_fen,"
         " penalty_remainder_nfen = c.remainder_nfen"
         " FROM cob_penalty c WHERE instalments.id = c.instalment_id",
-        "totals": "INSERT INTO cob_totals (account_id, ref, interest_fen, penalty_fen, falls_due,"
+        "totals": "INSERT INTO cob_totals (account_id, interest_fen, penalty_fen,"
         " interest_ledger_id, penalty_ledger_id)"
-        " SELECT a.account_id, a.ref, COALESCE(ci.total, 0), COALESCE(cp.total, 0),"
-        " CASE WHEN due.account_id IS NULL THEN 0 ELSE 1 END,"
+        " SELECT a.account_id, COALESCE(ci.total, 0), COALESCE(cp.total, 0),"
         " a.interest_ledger_id, a.penalty_ledger_id"
         " FROM cob_day_accounts a"
         " LEFT JOIN (SELECT account_id, SUM(amount_fen) AS total FROM cob_interest"
         " GROUP BY account_id) ci ON ci.account_id = a.account_id"
         " LEFT JOIN (SELECT account_id, SUM(amount_fen) AS total FROM cob_penalty"
         " GROUP BY account_id) cp ON cp.account_id = a.account_id"
-        " LEFT JOIN (SELECT DISTINCT d.credit_account_id AS account_id"
-        " FROM cob_day_accounts a2 JOIN draws d ON d.credit_account_id = a2.account_id"
-        " JOIN instalments i ON i.draw_id = d.id"
-        f" WHERE {DRAWS_IN_RANGE} AND d.status = 'open' AND i.due_date = :d) due"
-        " ON due.account_id = a.account_id"
         " WHERE COALESCE(ci.total, 0) > 0 OR COALESCE(cp.total, 0) > 0",
-        "postings": "INSERT INTO servicing_postings"
-        " (credit_account_id, entry_ref, kind, effective_date, reversed)"
-        " SELECT account_id, entry_ref, 'accrual', :d, FALSE FROM ("
-        f" SELECT t.account_id, {_entry_ref('0')} AS entry_ref FROM cob_totals t"
-        " WHERE t.interest_fen > 0 OR (t.falls_due = 0 AND t.penalty_fen > 0)"
-        f" UNION ALL SELECT t.account_id, {_entry_ref('1')} FROM cob_totals t"
-        " WHERE t.falls_due = 1 AND t.penalty_fen > 0) p ORDER BY account_id, entry_ref",
         "state": "INSERT INTO cob_state (account_id, dpd, bucket)"
         " SELECT x.account_id, x.dpd, b.name FROM ("
         f" SELECT a.account_id, a.product_id, CASE WHEN o.oldest IS NULL THEN 0"
@@ -231,28 +213,32 @@ def _statements(dialect: str) -> dict[str, TextClause]:
     return {name: _dated(statement) for name, statement in sql.items()}
 
 
-#: Entries of a partition's days are staged together: entry numbers ordered by day, then
-#: account, then interest before penalty (the order the running balances run in).
-ENTRY_NO = ":day_no * 1099511627776 + t.account_id * 2"
+#: One summary entry per partition and day: each income account credited with the day's
+#: total (legs 0 and 1), each accruing account's interest and penalty receivable debited
+#: with its own accrual, in account order (legs 2 id + 2 and 2 id + 3). ``:day_no`` numbers
+#: the entries of a partition's days in order, the order the running balances run in.
+LEGS_HEAD = ":day_no, {leg_no}, :entry_ref, 'accrual', :d, :description"
 
 
 def _legs_sql() -> str:
-    """The accrual entries of the day as ledger legs (``ledger.batch`` staging columns):
-    interest then penalty, one entry, or two on a day an instalment falls due — the
-    entries ``service._close_day`` posts."""
-    ref0, refk = _entry_ref("'0'"), _entry_ref("CAST(t.falls_due AS VARCHAR(1))")
-    head = "'accrual', :d, t.ref"
-    return (
-        f"SELECT {ENTRY_NO}, 0, {ref0}, {head}, t.interest_ledger_id,"
-        " t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT {ENTRY_NO}, 1, {ref0}, {head}, :interest_income,"
-        " -t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
-        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 2, {refk}, {head},"
-        " t.penalty_ledger_id, t.penalty_fen FROM cob_totals t"
-        " WHERE t.penalty_fen > 0"
-        f" UNION ALL SELECT {ENTRY_NO} + t.falls_due, 3, {refk}, {head},"
-        " :penalty_income, -t.penalty_fen FROM cob_totals t WHERE t.penalty_fen > 0"
+    """The partition's accrual entry of the day as ledger legs (``ledger.batch`` staging
+    columns): the entry ``service._close_day`` posts for one account, for every account of
+    the partition at once."""
+    income = (
+        f"SELECT {LEGS_HEAD.format(leg_no=0)}, :interest_income, -s.interest_fen"
+        " FROM (SELECT SUM(interest_fen) AS interest_fen FROM cob_totals) s"
+        " WHERE s.interest_fen > 0"
+        f" UNION ALL SELECT {LEGS_HEAD.format(leg_no=1)}, :penalty_income, -s.penalty_fen"
+        " FROM (SELECT SUM(penalty_fen) AS penalty_fen FROM cob_totals) s"
+        " WHERE s.penalty_fen > 0"
     )
+    receivables = (
+        f" UNION ALL SELECT {LEGS_HEAD.format(leg_no='2 * t.account_id + 2')},"
+        " t.interest_ledger_id, t.interest_fen FROM cob_totals t WHERE t.interest_fen > 0"
+        f" UNION ALL SELECT {LEGS_HEAD.format(leg_no='2 * t.account_id + 3')},"
+        " t.penalty_ledger_id, t.penalty_fen FROM cob_totals t WHERE t.penalty_fen > 0"
+    )
+    return income + receivables
 
 
 LEGS_SQL = _legs_sql()
@@ -401,25 +387,32 @@ def accrue(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
     _run(session, "apply_interest")
     _run(session, "apply_remainders")
     _run(session, "apply_penalty")
-    _run(session, "totals", lo=lo, hi=hi, d=day)
+    _run(session, "totals")
     _analyze(session, "cob_totals")
 
 
+#: Every summary entry's ref starts so (a replay finds the account's shares by it).
+SUMMARY_REF_PREFIX = "cob:"
+
+
+def summary_entry_ref(day: dt.date, *, lo: int) -> str:
+    """The ref of a partition's accrual entry of ``day``: unique in the journal, so a
+    partition-day posted once can never be posted again."""
+    return f"{SUMMARY_REF_PREFIX}{day:%Y%m%d}:partition:{lo}"
+
+
 def legs_params(
-    day: dt.date, *, day_no: int, interest_income: int, penalty_income: int
+    day: dt.date, *, day_no: int, lo: int, hi: int, interest_income: int, penalty_income: int
 ) -> dict[str, Any]:
     """``day_no``: the day's place among the days the partition closes (0, 1, …)."""
     return {
         "d": day,
         "day_no": day_no,
-        "tag": day.strftime("%Y%m%d"),
+        "entry_ref": summary_entry_ref(day, lo=lo),
+        "description": f"close of business, accounts {lo} to {hi - 1}",
         "interest_income": interest_income,
         "penalty_income": penalty_income,
     }
-
-
-def record_postings(session: Session, *, day: dt.date) -> None:
-    _run(session, "postings", d=day, tag=day.strftime("%Y%m%d"))
 
 
 def delinquency(

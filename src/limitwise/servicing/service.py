@@ -25,9 +25,9 @@ from limitwise.kit.money import format_yuan
 from limitwise.ledger import service as ledger
 from limitwise.ledger.chart import CreditPurpose, LenderPurpose, credit_code, lender_code
 from limitwise.ledger.idempotency import run_idempotent
-from limitwise.ledger.schemas import Leg
+from limitwise.ledger.schemas import Leg, Share
 from limitwise.servicing import book as engine
-from limitwise.servicing import repository
+from limitwise.servicing import queries, repository
 from limitwise.servicing.models import (
     AccountEvent,
     AccountStatus,
@@ -57,6 +57,11 @@ ONE_DAY = dt.timedelta(days=1)
 CREDIT_BALANCE_COMPONENT = "credit_balance"
 #: How much of an error message a COB failure row keeps.
 COB_ERROR_CHARS = 2000
+#: The lender's income account each accrual receivable is posted against.
+INCOME_OF = {
+    CreditPurpose.INTEREST: LenderPurpose.INTEREST_INCOME,
+    CreditPurpose.PENALTY: LenderPurpose.PENALTY_INCOME,
+}
 
 
 class AccountFrozen(Refused):
@@ -938,11 +943,7 @@ def _replay(session: Session, clock: Clock, book: engine.Book) -> dict[int, engi
     in order. Returns each repayment's new allocation."""
     account = book.account
     assert account.cob_through is not None
-    for posting in repository.live_postings(session, account.id):
-        ledger.reverse(
-            session, clock, entry_ref=posting.entry_ref, description="backdated repayment replay"
-        )
-        posting.reversed = True
+    _reverse_servicing_entries(session, clock, book)
     repository.supersede_allocations(session, account.id)
     for row in book.draws:
         engine.reset_draw(row, book.schedule_of(row))
@@ -964,13 +965,45 @@ def _replay(session: Session, clock: Clock, book: engine.Book) -> dict[int, engi
     return outcomes
 
 
+def _reverse_servicing_entries(session: Session, clock: Clock, book: engine.Book) -> None:
+    """Reverse, newest first, every entry servicing posted for the account and not yet
+    reversed: its own entries whole, and its share of each set-based close of business
+    summary entry by a partial reversal of its own."""
+    ref = book.account.ref
+    postings = list(repository.live_postings(session, book.account.id))
+    ids = ledger.entry_ids(session, [posting.entry_ref for posting in postings])
+    undo: list[tuple[int, ServicingPosting | Share]] = [(ids[p.entry_ref], p) for p in postings]
+    undo += [
+        (share.entry_id, share)
+        for share in ledger.live_shares(
+            session, owner_ref=ref, ref_prefix=queries.SUMMARY_REF_PREFIX
+        )
+    ]
+    offsets = {
+        credit_code(ref, receivable): lender_code(income)
+        for receivable, income in INCOME_OF.items()
+    }
+    for _entry_id, item in sorted(undo, key=lambda pair: pair[0], reverse=True):
+        if isinstance(item, Share):
+            ledger.reverse_share(
+                session,
+                clock,
+                share=item,
+                owner_ref=ref,
+                offsets=offsets,
+                description="backdated repayment replay",
+            )
+            continue
+        ledger.reverse(
+            session, clock, entry_ref=item.entry_ref, description="backdated repayment replay"
+        )
+        item.reversed = True
+
+
 def _income_legs(book: engine.Book, purpose: CreditPurpose, amount_fen: int) -> list[Leg]:
     if amount_fen == 0:
         return []
-    income = {
-        CreditPurpose.INTEREST: LenderPurpose.INTEREST_INCOME,
-        CreditPurpose.PENALTY: LenderPurpose.PENALTY_INCOME,
-    }[purpose]
+    income = INCOME_OF[purpose]
     return [
         Leg(credit_code(book.account.ref, purpose), amount_fen),
         Leg(lender_code(income), -amount_fen),
