@@ -7,12 +7,18 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from limitwise.kit import migrate
 from limitwise.kit.clock import Clock
 from limitwise.kit.db import make_engine, unit_of_work
+from limitwise.ledger import batch as ledger_batch
+from limitwise.ledger.batch import NewEntry
+from limitwise.ledger.chart import CreditPurpose, LenderPurpose, credit_code, lender_code
+from limitwise.ledger.models import JournalEntry
+from limitwise.ledger.schemas import Leg
 from limitwise.servicing import flows, service
+from limitwise.servicing.models import CreditAccount, ServicingPosting
 from tests.servicing.book_dump import dump_book, first_difference
 from tests.servicing.helpers import open_book
 
@@ -92,3 +98,48 @@ def test_a_live_command_catches_an_account_up_before_it_applies(
     actual = caught_up(engine, cob_first=False)
     assert actual == expected, first_difference(actual, expected)
     assert actual["A1"]["account"][2] == str(OPENED + dt.timedelta(days=9))  # closed through
+
+
+def test_a_replay_reverses_a_per_account_accrual_entry_of_the_set_based_engine_once(
+    engine: Engine,
+) -> None:
+    """Before summary entries the set-based engine posted one accrual entry per account
+    (``cob:YYYYMMDD:ACCOUNT:N``, with a ``servicing_postings`` row). On a book upgraded
+    with such entries, a backdated repayment's replay reverses each of them whole, once:
+    it must not also take it for a share of a summary entry."""
+    simple_book(engine)
+    old_ref = f"cob:{OPENED:%Y%m%d}:1:0"
+    legs = (
+        Leg(credit_code("A0", CreditPurpose.INTEREST), 123),
+        Leg(lender_code(LenderPurpose.INTEREST_INCOME), -123),
+    )
+    with unit_of_work(engine) as session:
+        account_id = session.scalar(select(CreditAccount.id).where(CreditAccount.ref == "A0"))
+        ledger_batch.post_entries(
+            session, Clock.fixed(OPENED), [NewEntry(old_ref, "accrual", OPENED, legs)]
+        )
+        session.add(
+            ServicingPosting(
+                credit_account_id=account_id,
+                entry_ref=old_ref,
+                kind="accrual",
+                effective_date=OPENED,
+                reversed=False,
+            )
+        )
+    today = OPENED + dt.timedelta(days=10)
+    assert flows.run_cob(engine, Clock.fixed(today), as_of=today - dt.timedelta(days=1)).ok
+    with unit_of_work(engine) as session:
+        service.repay(
+            session,
+            Clock.fixed(today),
+            account_ref="A0",
+            amount_fen=50_000,
+            key="backdated",
+            effective_date=OPENED + dt.timedelta(days=5),
+        )
+    with unit_of_work(engine) as session:
+        old_id = session.scalar(select(JournalEntry.id).where(JournalEntry.entry_ref == old_ref))
+        whole = select(func.count()).where(JournalEntry.reverses_entry_id == old_id)
+        shares = select(func.count()).where(JournalEntry.entry_ref.like(f"rev:{old_id}:%"))
+        assert (session.scalar(whole), session.scalar(shares)) == (1, 0)

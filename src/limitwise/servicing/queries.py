@@ -391,14 +391,17 @@ def accrue(session: Session, *, lo: int, hi: int, day: dt.date) -> None:
     _analyze(session, "cob_totals")
 
 
-#: Every summary entry's ref starts so (a replay finds the account's shares by it).
-SUMMARY_REF_PREFIX = "cob:"
+#: Every summary entry's ref starts so, and no other entry's does (a replay finds the
+#: account's shares by it; the per-account accrual entries the set-based engine posted
+#: before summary entries, ``cob:YYYYMMDD:ACCOUNT:N``, are reversed whole through their
+#: ``servicing_postings`` rows and must not be taken for shares as well).
+SUMMARY_REF_PREFIX = "cob:partition:"
 
 
 def summary_entry_ref(day: dt.date, *, lo: int) -> str:
     """The ref of a partition's accrual entry of ``day``: unique in the journal, so a
     partition-day posted once can never be posted again."""
-    return f"{SUMMARY_REF_PREFIX}{day:%Y%m%d}:partition:{lo}"
+    return f"{SUMMARY_REF_PREFIX}{lo}:{day:%Y%m%d}"
 
 
 def legs_params(
